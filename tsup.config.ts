@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { cli: 'src/cli.ts', index: 'src/index.ts', 'lambda/handler': 'src/lambda/handler.ts' },
+  format: ['esm'],
+  target: 'node22',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+  dts: false,
+  splitting: true,
+});
