@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { cli: 'src/cli.ts', index: 'src/index.ts', 'lambda/handler': 'src/lambda/handler.ts' },
+  entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
   format: ['esm'],
   target: 'node22',
   platform: 'node',

@@ -1,0 +1,185 @@
+/**
+ * perfcalc's command line. Parses flags into plain options, calls a command (which returns data),
+ * prints the data, and is the only place that maps errors to exit codes:
+ *   0 success, 1 a batch finished with some failed portfolios, 2 usage or input error, 3 internal error.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
+import { parseIsoDate, type EpochDay } from './engine/calendarDate.js';
+import { parsePeriodList, type PeriodSpec } from './engine/periods.js';
+import type { ReturnMethod } from './engine/periodReturns.js';
+import { PerfcalcError, InputError, UsageError } from './errors.js';
+import { twr } from './commands/twr.js';
+import { mwr } from './commands/mwr.js';
+import { emitRecords } from './output/emit.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './output/format.js';
+import { periodResultView } from './output/periodResultView.js';
+
+export const EXIT = { ok: 0, partial: 1, usage: 2, internal: 3 } as const;
+
+function dateArg(flag: string) {
+  return (text: string): EpochDay => {
+    const d = parseIsoDate(text);
+    if (d === undefined) throw new InvalidArgumentError(`'${text}' is not a date (YYYY-MM-DD).`);
+    return d;
+  };
+}
+
+function listArg(text: string, previous: string[] = []): string[] {
+  return previous.concat(text.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+}
+
+function numberArg(text: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`'${text}' is not a number.`);
+  return x;
+}
+
+interface ReturnFlags {
+  valuations?: string;
+  holdings?: string;
+  cashFlows?: string;
+  portfolio?: string[];
+  method?: ReturnMethod;
+  flowTiming: 'start' | 'end';
+  periods?: string;
+  asOf?: EpochDay;
+  from?: EpochDay;
+  to?: EpochDay;
+  largeFlow?: number;
+  format?: OutputFormat;
+  output?: string;
+  quiet?: boolean;
+}
+
+/** The periods a returns command computes: --periods codes, plus a custom --from/--to period. */
+export function periodSpecs(flags: { periods?: string; from?: EpochDay; to?: EpochDay }, defaults: string): PeriodSpec[] {
+  if ((flags.from === undefined) !== (flags.to === undefined)) throw new UsageError('--from and --to go together');
+  const specs: PeriodSpec[] = [];
+  if (flags.periods !== undefined || flags.from === undefined) {
+    for (const code of parsePeriodList(flags.periods ?? defaults)) specs.push({ label: code, code });
+  }
+  if (flags.from !== undefined && flags.to !== undefined) {
+    if (flags.from > flags.to) throw new UsageError('--from is after --to');
+    specs.push({ label: 'CUSTOM', code: 'CUSTOM', from: flags.from, to: flags.to });
+  }
+  return specs;
+}
+
+function addInputOptions(cmd: Command): Command {
+  return cmd
+    .option('--valuations <file>', 'end-of-day valuations CSV (portfolio_id,date,market_value)')
+    .option('--holdings <file>', 'holdings CSV, summed per portfolio and day (instead of --valuations)')
+    .option('--cash-flows <file>', 'external cash flows CSV (portfolio_id,date,amount[,timing])')
+    .option('--portfolio <ids...>', 'portfolio ids to compute (default: every portfolio in the file)', listArg)
+    .addOption(new Option('--flow-timing <timing>', 'default timing of flows without a timing column value').choices(['end', 'start']).default('end'))
+    .option('--periods <list>', 'comma-separated periods: MTD,QTD,YTD,1Y,3Y,5Y,10Y,ITD')
+    .option('--as-of <date>', 'end date of every period (default: each portfolio\'s last valuation)', dateArg('--as-of'))
+    .option('--from <date>', 'custom period: first day (with --to)', dateArg('--from'))
+    .option('--to <date>', 'custom period: last day (with --from)', dateArg('--to'));
+}
+
+function addOutputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, csv when piped)').choices(OUTPUT_FORMATS as string[]))
+    .option('--output <file>', 'write results to this file (atomically); format from --format or the extension')
+    .option('-q, --quiet', 'with --output: print nothing on stdout');
+}
+
+const DEFAULT_PERIODS = 'MTD,QTD,YTD,1Y,3Y,5Y,ITD';
+
+export function buildProgram(io: { stdout: NodeJS.WritableStream & { isTTY?: boolean }; stderr: NodeJS.WritableStream }): Command {
+  const program = new Command('perfcalc')
+    .description('Investment performance: time- and money-weighted returns, risk and benchmark-relative metrics.')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  const twrCmd = addOutputOptions(
+    addInputOptions(program.command('twr').description('time-weighted returns per portfolio and period'))
+      .addOption(
+        new Option('--method <method>', 'daily chain-linked, one Modified Dietz over the period, or Modified Dietz per month linked')
+          .choices(['daily', 'modified-dietz', 'linked-modified-dietz'])
+          .default('daily'),
+      )
+      .option('--large-flow <fraction>', 'linked Modified Dietz: revalue at flows above this fraction of the beginning value (0.1 = 10%)', numberArg),
+  );
+  twrCmd
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ perfcalc twr --valuations fixtures/valuations.csv --cash-flows fixtures/cash_flows.csv --portfolio P-001 --periods YTD,1Y,ITD
+  $ perfcalc twr --holdings fixtures/holdings.csv --method modified-dietz --from 2026-01-01 --to 2026-06-30 --format json`,
+    )
+    .action(async (flags: ReturnFlags) => {
+      if (flags.largeFlow !== undefined && flags.method !== 'linked-modified-dietz') {
+        throw new UsageError('--large-flow applies to --method linked-modified-dietz');
+      }
+      const results = await twr({
+        valuations: flags.valuations,
+        holdings: flags.holdings,
+        cashFlows: flags.cashFlows,
+        portfolios: flags.portfolio,
+        method: flags.method ?? 'daily',
+        flowTiming: flags.flowTiming,
+        periods: periodSpecs(flags, DEFAULT_PERIODS),
+        asOf: flags.asOf,
+        largeFlow: flags.largeFlow,
+      });
+      await emitRecords(results, periodResultView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
+    });
+
+  addOutputOptions(addInputOptions(program.command('mwr').description('money-weighted returns (XIRR, actual/365) per portfolio and period')))
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ perfcalc mwr --valuations fixtures/valuations.csv --cash-flows fixtures/cash_flows.csv --portfolio P-002 --periods 1Y,3Y,ITD`,
+    )
+    .action(async (flags: ReturnFlags) => {
+      const results = await mwr({
+        valuations: flags.valuations,
+        holdings: flags.holdings,
+        cashFlows: flags.cashFlows,
+        portfolios: flags.portfolio,
+        flowTiming: flags.flowTiming,
+        periods: periodSpecs(flags, DEFAULT_PERIODS),
+        asOf: flags.asOf,
+      });
+      await emitRecords(results, periodResultView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit). */
+export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version "errors" are successes; commander already printed its own message otherwise
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof InputError || err instanceof UsageError) {
+      io.stderr.write(`perfcalc: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof PerfcalcError) {
+      io.stderr.write(`perfcalc: ${err.message}\n`);
+      return EXIT.internal;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR')) {
+      io.stderr.write(`perfcalc: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`perfcalc: internal error: ${e?.stack ?? String(err)}\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,39 @@
+import { InputError, UsageError } from '../errors.js';
+import type { PortfolioData } from '../engine/types.js';
+import { allProblems, loadPortfolios } from '../storage/csv/index.js';
+
+/** Where a command's portfolio data comes from, and which portfolios it wants. */
+export interface PortfolioInputOptions {
+  valuations?: string;
+  holdings?: string;
+  cashFlows?: string;
+  /** Portfolio ids to compute; empty or absent means every portfolio in the input. */
+  portfolios?: string[];
+}
+
+/**
+ * Loads the portfolios a single-portfolio command (twr, mwr, risk) works on. Any bad row is fatal
+ * here (InputError, exit 2, nothing written): these commands answer one question and must not answer
+ * it from partial data. The batch runner isolates bad portfolios instead.
+ */
+export async function loadSelectedPortfolios(opts: PortfolioInputOptions): Promise<PortfolioData[]> {
+  if (!opts.valuations && !opts.holdings) throw new UsageError('give --valuations FILE or --holdings FILE');
+  if (opts.valuations && opts.holdings) throw new UsageError('give either --valuations or --holdings, not both');
+  const load = await loadPortfolios({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows });
+  const wanted = opts.portfolios && opts.portfolios.length > 0 ? new Set(opts.portfolios) : undefined;
+  // Row problems of portfolios the user did not ask for do not stop this answer.
+  const problems = wanted ? [...wanted].flatMap((id) => load.problems.get(id) ?? []) : allProblems(load);
+  if (problems.length > 0) throw new InputError(problems.slice(0, 10), problems.length);
+  if (!wanted) return [...load.portfolios.values()].sort((a, b) => compareIds(a.portfolioId, b.portfolioId));
+  const missing = [...wanted].filter((id) => !load.portfolios.has(id));
+  if (missing.length > 0) {
+    const source = opts.valuations ?? opts.holdings;
+    throw new UsageError(`portfolio ${missing.map((m) => `'${m}'`).join(', ')} not found in ${source}`);
+  }
+  return [...wanted].map((id) => load.portfolios.get(id)!);
+}
+
+/** Portfolio ids sort as plain code-unit strings, so output order is the same on every machine and locale. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
