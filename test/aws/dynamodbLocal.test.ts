@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../servers/dynamoDbLocal.js';
+import { TEST_CREDENTIALS, TEST_REGION } from '../servers/awsTestConfig.js';
+import { assertLoopbackEndpoint, guardLoopback } from '../servers/loopbackGuard.js';
+
+let ddb: DynamoDbLocal;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal();
+  console.error(`DynamoDB Local ready at ${ddb.endpoint} after ${ddb.startupMs} ms`);
+  client = guardLoopback(
+    new DynamoDBClient({
+      endpoint: assertLoopbackEndpoint(ddb.endpoint),
+      region: TEST_REGION,
+      credentials: TEST_CREDENTIALS,
+    }),
+  );
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await ddb?.stop();
+});
+
+describe('DynamoDB Local', () => {
+  it('creates a table with a GSI, puts items and queries base table and index', async () => {
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'harness',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'gsi1pk', AttributeType: 'S' },
+          { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'gsi1',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    const days = ['2024-01-01', '2024-01-02', '2024-01-03', '2024-02-01'];
+    for (const [i, day] of days.entries()) {
+      await client.send(
+        new PutItemCommand({
+          TableName: 'harness',
+          Item: {
+            pk: { S: 't1#PF1' },
+            sk: { S: `VAL#${day}` },
+            gsi1pk: { S: 't1#VALDATE' },
+            gsi1sk: { S: `${day}#PF1` },
+            value: { N: String(100 + i) },
+          },
+        }),
+      );
+    }
+    const january = await client.send(
+      new QueryCommand({
+        TableName: 'harness',
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': { S: 't1#PF1' },
+          ':from': { S: 'VAL#2024-01-02' },
+          ':to': { S: 'VAL#2024-01-31' },
+        },
+      }),
+    );
+    expect(january.Items?.map((item) => item.value?.N)).toEqual(['101', '102']);
+
+    const byIndex = await client.send(
+      new QueryCommand({
+        TableName: 'harness',
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :month)',
+        ExpressionAttributeValues: { ':pk': { S: 't1#VALDATE' }, ':month': { S: '2024-02' } },
+      }),
+    );
+    expect(byIndex.Items?.map((item) => item.sk?.S)).toEqual(['VAL#2024-02-01']);
+    expect(client.loopbackHosts.every((h) => h === '127.0.0.1')).toBe(true);
+  });
+
+  it('TransactWriteItems with a ClientRequestToken is idempotent and honours conditions', async () => {
+    const transact = (token: string, status: string) =>
+      new TransactWriteItemsCommand({
+        ClientRequestToken: token,
+        TransactItems: [
+          {
+            Put: {
+              TableName: 'harness',
+              Item: { pk: { S: 't1#RUN#r1' }, sk: { S: 'RUN' }, status: { S: status } },
+            },
+          },
+          {
+            Update: {
+              TableName: 'harness',
+              Key: { pk: { S: 't1#RUN#r1' }, sk: { S: 'COUNTER' } },
+              UpdateExpression: 'ADD writes :one',
+              ExpressionAttributeValues: { ':one': { N: '1' } },
+            },
+          },
+        ],
+      });
+    await client.send(transact('token-0001', 'running'));
+    // Same token and same parameters within the idempotency window: accepted, but not applied a second time.
+    await client.send(transact('token-0001', 'running'));
+    const counter = await client.send(
+      new GetItemCommand({ TableName: 'harness', Key: { pk: { S: 't1#RUN#r1' }, sk: { S: 'COUNTER' } } }),
+    );
+    expect(counter.Item?.writes?.N).toBe('1'); // 1 application, not 2
+    // Same token with different parameters is refused.
+    await expect(client.send(transact('token-0001', 'done'))).rejects.toMatchObject({
+      name: 'IdempotentParameterMismatchException',
+    });
+    // A failed condition cancels the whole transaction.
+    await expect(
+      client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: 'harness',
+                Item: { pk: { S: 't1#RUN#r1' }, sk: { S: 'RUN' }, status: { S: 'done' } },
+                ConditionExpression: '#s = :expected',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':expected': { S: 'queued' } },
+              },
+            },
+            {
+              Update: {
+                TableName: 'harness',
+                Key: { pk: { S: 't1#RUN#r1' }, sk: { S: 'COUNTER' } },
+                UpdateExpression: 'ADD writes :one',
+                ExpressionAttributeValues: { ':one': { N: '1' } },
+              },
+            },
+          ],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    const after = await client.send(
+      new GetItemCommand({ TableName: 'harness', Key: { pk: { S: 't1#RUN#r1' }, sk: { S: 'COUNTER' } } }),
+    );
+    expect(after.Item?.writes?.N).toBe('1');
+  });
+});
