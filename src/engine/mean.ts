@@ -1,0 +1,15 @@
+import { accurateSum } from './accurateSum.js';
+
+/**
+ * Arithmetic mean of all values (no NaN handling: callers pass aligned, complete data), computed
+ * as R's mean.default does: the sum divided by n, then corrected by the mean of the residuals.
+ * Returns NaN for an empty input.
+ */
+export function mean(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) return Number.NaN;
+  const m = accurateSum(values) / n;
+  let r = 0;
+  for (let i = 0; i < n; i++) r += (values[i] as number) - m;
+  return m + r / n;
+}
