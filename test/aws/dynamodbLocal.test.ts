@@ -6,7 +6,11 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   GetItemCommand,
+  BatchWriteItemCommand,
+  ScanCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { startFaultProxy } from '../servers/faultProxy.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../servers/dynamoDbLocal.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../servers/awsTestConfig.js';
 import { assertLoopbackEndpoint, guardLoopback } from '../servers/loopbackGuard.js';
@@ -161,5 +165,89 @@ describe('DynamoDB Local', () => {
       new GetItemCommand({ TableName: 'harness', Key: { pk: { S: 't1#RUN#r1' }, sk: { S: 'COUNTER' } } }),
     );
     expect(after.Item?.writes?.N).toBe('1');
+  });
+});
+
+describe('fault proxy in front of DynamoDB Local', () => {
+  const puts = (from: number, count: number): WriteRequest[] =>
+    Array.from({ length: count }, (_, i) => ({
+      PutRequest: { Item: { pk: { S: 't1#BATCH' }, sk: { S: `ITEM#${String(from + i).padStart(3, '0')}` } } },
+    }));
+
+  it('BatchWriteItem: withheld items come back as UnprocessedItems and are only written on retry', async () => {
+    const proxy = await startFaultProxy(ddb.endpoint, [{ kind: 'unprocessed', count: 10 }]);
+    const viaProxy = guardLoopback(
+      new DynamoDBClient({ endpoint: proxy.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS }),
+    );
+    try {
+      const first = await viaProxy.send(new BatchWriteItemCommand({ RequestItems: { harness: puts(0, 25) } }));
+      const unprocessed = first.UnprocessedItems?.harness ?? [];
+      // 25 sent, the last 10 withheld: ITEM#015 .. ITEM#024
+      expect(unprocessed.map((w) => w.PutRequest?.Item?.sk?.S)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `ITEM#${String(15 + i).padStart(3, '0')}`),
+      );
+      const countItems = async () =>
+        (
+          await client.send(
+            new QueryCommand({
+              TableName: 'harness',
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': { S: 't1#BATCH' } },
+              Select: 'COUNT',
+            }),
+          )
+        ).Count;
+      expect(await countItems()).toBe(15); // 25 - 10 really written
+      const retry = await viaProxy.send(new BatchWriteItemCommand({ RequestItems: { harness: unprocessed } }));
+      expect(retry.UnprocessedItems).toEqual({});
+      expect(await countItems()).toBe(25);
+      // the counting queries went straight to DynamoDB Local, so the proxy saw only the two batches
+      expect(proxy.requests).toEqual([
+        { operation: 'BatchWriteItem', fault: 'unprocessed', withheld: 10 },
+        { operation: 'BatchWriteItem' },
+      ]);
+    } finally {
+      viaProxy.destroy();
+      await proxy.stop();
+    }
+  });
+
+  it('throttling errors surface with maxAttempts 1 and are retried by the SDK otherwise', async () => {
+    const proxy = await startFaultProxy(ddb.endpoint, [
+      { kind: 'throttling', operation: 'PutItem' },
+      { kind: 'provisioned-throughput-exceeded', operation: 'PutItem' },
+    ]);
+    const noRetry = new DynamoDBClient({
+      endpoint: proxy.endpoint,
+      region: TEST_REGION,
+      credentials: TEST_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const withRetry = new DynamoDBClient({
+      endpoint: proxy.endpoint,
+      region: TEST_REGION,
+      credentials: TEST_CREDENTIALS,
+      maxAttempts: 3,
+    });
+    const put = new PutItemCommand({ TableName: 'harness', Item: { pk: { S: 't1#THROTTLE' }, sk: { S: 'A' } } });
+    try {
+      await expect(noRetry.send(put)).rejects.toMatchObject({ name: 'ThrottlingException' });
+      const result = await withRetry.send(put); // 1st attempt: ProvisionedThroughputExceeded, 2nd: forwarded
+      expect(result.$metadata.attempts).toBe(2);
+      expect(proxy.requests.map((r) => r.fault ?? 'forwarded')).toEqual([
+        'throttling',
+        'provisioned-throughput-exceeded',
+        'forwarded',
+      ]);
+      expect(proxy.pending()).toBe(0);
+      const item = await client.send(
+        new GetItemCommand({ TableName: 'harness', Key: { pk: { S: 't1#THROTTLE' }, sk: { S: 'A' } } }),
+      );
+      expect(item.Item?.sk?.S).toBe('A');
+    } finally {
+      noRetry.destroy();
+      withRetry.destroy();
+      await proxy.stop();
+    }
   });
 });
