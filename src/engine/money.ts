@@ -16,7 +16,7 @@
  *   exponent (`1234.56`, `-5e3`). Thousands separators, currency symbols, `NaN` and `Infinity` are
  *   rejected by `parseMoneyText`, with a message the loaders put beside the file, line and column.
  */
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 
 export const Money = Decimal.clone({ precision: 34, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -40, toExpPos: 40 });
 export type Money = InstanceType<typeof Money>;

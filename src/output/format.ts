@@ -35,7 +35,7 @@ function csvCell(v: unknown): string | number | boolean | null {
 /** CSV with a header row; numbers at full precision (shortest round-trip text), null as an empty cell. */
 export function renderCsv<R>(records: readonly R[], columns: readonly (keyof R & string)[]): string {
   const rows = records.map((r) => columns.map((c) => csvCell(r[c])));
-  return stringify(rows, { header: true, columns: columns as string[], record_delimiter: '\n' });
+  return stringify(rows, { header: true, columns: [...columns] as string[], record_delimiter: '\n' });
 }
 
 /** A cli-table3 table; colour only where allowed. */
