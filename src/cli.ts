@@ -14,6 +14,10 @@ import { mwr } from './commands/mwr.js';
 import { emitRecords } from './output/emit.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output/format.js';
 import { periodResultView } from './output/periodResultView.js';
+import { risk } from './commands/risk.js';
+import { calendar } from './commands/calendar.js';
+import { flattenRisk, riskResultView } from './output/riskResultView.js';
+import { calendarView } from './output/calendarView.js';
 
 export const EXIT = { ok: 0, partial: 1, usage: 2, internal: 3 } as const;
 
@@ -149,6 +153,53 @@ Example:
         asOf: flags.asOf,
       });
       await emitRecords(results, periodResultView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
+    });
+
+  const addSeriesOptions = (cmd: Command): Command =>
+    cmd
+      .option('--returns <files...>', 'return series CSV files (long series_id,date,return or wide date,<id>...), merged by series id')
+      .addOption(new Option('--returns-unit <unit>', 'unit of the returns files').choices(['decimal', 'percent']).default('decimal'))
+      .option('--valuations <file>', "use each portfolio's daily time-weighted returns as a series")
+      .option('--holdings <file>', 'like --valuations, from holdings')
+      .option('--cash-flows <file>', 'external cash flows for --valuations/--holdings')
+      .option('--portfolio <ids...>', 'portfolios to load from --valuations/--holdings', listArg)
+      .addOption(new Option('--flow-timing <timing>', 'default timing of flows').choices(['end', 'start']).default('end'))
+      .option('--series <ids...>', 'series to report (default: every series)', listArg)
+      .option('--from <date>', 'first date of the window', dateArg('--from'))
+      .option('--to <date>', 'last date of the window', dateArg('--to'));
+
+  addOutputOptions(
+    addSeriesOptions(program.command('risk').description('risk and benchmark-relative metrics per series (PerformanceAnalytics conventions)'))
+      .option('--benchmark <id>', 'benchmark series (from the returns files)')
+      .option('--rf-series <id>', 'risk-free series of per-period returns')
+      .option('--rf <rate>', 'annual risk-free rate (per period: (1 + rf)^(1/scale) - 1)', numberArg)
+      .option('--scale <n>', 'periods per year (default: detected from the dates: 252, 52, 12, 4 or 1)', numberArg)
+      .option('--mar <rate>', 'minimum acceptable return per period, for downside deviation and Sortino', numberArg, 0)
+      .option('--confidence <p>', 'VaR and expected shortfall confidence', numberArg, 0.95),
+  )
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ perfcalc risk --returns fixtures/returns/managers_long.csv --benchmark "SP500 TR" --rf-series "US 3m TR" --series HAM1 HAM2
+  $ perfcalc risk --valuations fixtures/valuations.csv --returns fixtures/benchmark.csv --benchmark BENCH --rf-series RF --portfolio P-001 --series P-001`,
+    )
+    .action(async (flags) => {
+      const results = await risk({ ...flags, riskFreeSeries: flags.rfSeries });
+      await emitRecords(results.map(flattenRisk), riskResultView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
+    });
+
+  addOutputOptions(addSeriesOptions(program.command('returns').description('calendar table: monthly returns per year and the year\'s compounded return')))
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ perfcalc returns --returns fixtures/returns/managers_wide.csv --series HAM1
+  $ perfcalc returns --valuations fixtures/valuations.csv --cash-flows fixtures/cash_flows.csv --portfolio P-001`,
+    )
+    .action(async (flags) => {
+      const rows = await calendar(flags);
+      await emitRecords(rows, calendarView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
     });
 
   return program;

@@ -3,7 +3,8 @@ import { writeFileAtomic } from './atomicWrite.js';
 
 /** How a command's records are shown: table columns, and the CSV column order (JSON carries whole records). */
 export interface RecordView<R> {
-  table: readonly Column<R>[];
+  /** Table columns, or a renderer for tables of another shape (metrics as rows, say). */
+  table: readonly Column<R>[] | ((records: readonly R[], opts: { colour: boolean }) => string);
   csv: readonly (keyof R & string)[];
 }
 
@@ -19,7 +20,7 @@ export interface EmitOptions {
 export function render<R>(records: readonly R[], view: RecordView<R>, format: OutputFormat, colour: boolean): string {
   if (format === 'json') return renderJson(records);
   if (format === 'csv') return renderCsv(records, view.csv);
-  return renderTable(records, view.table, { colour });
+  return typeof view.table === 'function' ? view.table(records, { colour }) : renderTable(records, view.table, { colour });
 }
 
 /**
