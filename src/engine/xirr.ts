@@ -1,0 +1,203 @@
+/**
+ * XIRR: the annual rate r with sum a_i (1 + r)^(-(d_i - d_0)/365) = 0 (actual/365 from the
+ * earliest date, Excel's XIRR convention). Amounts are from the investor's side (money paid in is
+ * negative, money received is positive); several amounts on one date are netted.
+ *
+ * Method: substitute s = ln(1 + r) x (span / 365), span = last - first date, so the NPV is
+ * g(s) = sum a_i exp(-s tau_i) with tau_i in [0, 1]. With exactly one sign change in the
+ * date-ordered amounts the root is unique (Descartes' rule of signs, which holds for real
+ * exponents) and is bracketed by stepping outward from s = 0. With several sign changes, g is
+ * scanned on a grid |s| <= 60 (a growth factor of e^60 over the whole span) for sign changes:
+ * none gives 'no_solution', one is solved, two or more give 'ambiguous' (rate null; the message
+ * lists the rates found). Roots are refined by Brent's method to full float64 precision in s
+ * (relative error of the rate ~1e-15). All amounts of one sign (or fewer than two non-zero dated
+ * amounts) give 'no_solution'. Never a made-up number: rate is null unless status is 'ok'.
+ */
+
+export interface XirrResult {
+  status: 'ok' | 'no_solution' | 'ambiguous';
+  rate: number | null;
+  /** Why there is no rate (for status other than 'ok'). */
+  message?: string;
+}
+
+/** Net present value at an annual rate, actual/365 from the earliest date (Excel's XNPV at d_0). */
+export function xnpv(rate: number, dates: ArrayLike<number>, amounts: ArrayLike<number>): number {
+  let d0 = Infinity;
+  for (let i = 0; i < dates.length; i++) d0 = Math.min(d0, dates[i]!);
+  const l = Math.log1p(rate);
+  let s = 0;
+  for (let i = 0; i < dates.length; i++) s += amounts[i]! * Math.exp((-(dates[i]! - d0) / 365) * l);
+  return s;
+}
+
+const GRID_HALF = 120;
+const GRID_LIMIT = 60;
+const BRACKET_LIMIT = 200;
+
+export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): XirrResult {
+  const n = Math.min(dates.length, amounts.length);
+  // Date order (stable), then net per date, dropping zero nets.
+  const order = Array.from({ length: n }, (_, k) => k);
+  for (let k = 1; k < n; k++) {
+    if (dates[k]! < dates[k - 1]!) {
+      order.sort((x, y) => dates[x]! - dates[y]! || x - y);
+      break;
+    }
+  }
+  const ds: number[] = [];
+  const as: number[] = [];
+  let scale = 0;
+  for (let k = 0; k < n; ) {
+    const day = dates[order[k]!]!;
+    let net = 0;
+    for (; k < n && dates[order[k]!]! === day; k++) net += amounts[order[k]!]!;
+    if (!Number.isFinite(net) || !Number.isInteger(day)) {
+      return { status: 'no_solution', rate: null, message: 'a cash flow amount or date is not a finite number' };
+    }
+    if (net !== 0) {
+      ds.push(day);
+      as.push(net);
+      scale = Math.max(scale, Math.abs(net));
+    }
+  }
+  const m = ds.length;
+  let changes = 0;
+  for (let k = 1; k < m; k++) if (as[k]! > 0 !== as[k - 1]! > 0) changes++;
+  if (m < 2 || changes === 0) {
+    return { status: 'no_solution', rate: null, message: 'no rate: the cash flows do not include both a payment and a receipt' };
+  }
+  const d0 = ds[0]!;
+  const span = ds[m - 1]! - d0;
+  const tau = new Float64Array(m);
+  const a = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    tau[k] = (ds[k]! - d0) / span;
+    a[k] = as[k]! / scale;
+  }
+  const g = (s: number): number => {
+    let sum = 0;
+    for (let k = 0; k < m; k++) sum += a[k]! * Math.exp(-s * tau[k]!);
+    return sum;
+  };
+  const toRate = (s: number): number => Math.expm1((s * 365) / span);
+  const signFirst = Math.sign(a[0]!); // sign of g(s) as s -> +infinity
+  const signLast = Math.sign(a[m - 1]!); // sign of g(s) as s -> -infinity
+
+  if (changes === 1) {
+    const g0 = g(0);
+    if (g0 === 0) return { status: 'ok', rate: 0 };
+    // The unique root is on the side where g must still change sign.
+    const dir = Math.sign(g0) === signFirst ? -1 : 1;
+    let inner = 0;
+    let gInner = g0;
+    for (let step = 0.25; step <= BRACKET_LIMIT; step *= 2) {
+      const outer = dir * step;
+      const gOuter = g(outer);
+      if (gOuter === 0) return okRate(toRate(outer));
+      if (Math.sign(gOuter) !== Math.sign(gInner)) return okRate(toRate(brent(g, inner, outer, gInner, gOuter)));
+      inner = outer;
+      gInner = gOuter;
+    }
+    return { status: 'no_solution', rate: null, message: 'no rate: the root is beyond any plausible growth over the period' };
+  }
+
+  // Several sign changes: scan a grid dense near s = 0.
+  const h = Math.asinh(GRID_LIMIT) / GRID_HALF;
+  const roots: number[] = [];
+  let prevS = Math.sinh(-GRID_HALF * h);
+  let prevG = g(prevS);
+  let outside = 0;
+  if (Math.sign(prevG) !== signLast && prevG !== 0) outside++;
+  if (prevG === 0) roots.push(prevS);
+  for (let k = -GRID_HALF + 1; k <= GRID_HALF; k++) {
+    const s = Math.sinh(k * h);
+    const gs = g(s);
+    if (gs === 0) roots.push(s);
+    else if (prevG !== 0 && Math.sign(gs) !== Math.sign(prevG)) roots.push(brent(g, prevS, s, prevG, gs));
+    prevS = s;
+    prevG = gs;
+  }
+  if (prevG !== 0 && Math.sign(prevG) !== signFirst) outside++;
+  if (roots.length + outside >= 2) {
+    const shown = roots.map((s) => toRate(s).toPrecision(6)).join(', ');
+    return {
+      status: 'ambiguous',
+      rate: null,
+      message: `several rates solve the cash flows${shown ? ` (${shown}${outside ? ', ...' : ''})` : ''}; the IRR is ambiguous`,
+    };
+  }
+  if (roots.length === 1) return okRate(toRate(roots[0]!));
+  return { status: 'no_solution', rate: null, message: 'no rate solves the cash flows' };
+}
+
+function okRate(rate: number): XirrResult {
+  return Number.isFinite(rate) && rate > -1
+    ? { status: 'ok', rate }
+    : { status: 'no_solution', rate: null, message: 'no rate: the root is beyond float range' };
+}
+
+/**
+ * Brent's root finder (zeroin) on [a, b] with f(a), f(b) of opposite signs; converges to the
+ * float64 resolution of the root.
+ */
+function brent(f: (x: number) => number, a0: number, b0: number, fa0: number, fb0: number): number {
+  let a = a0;
+  let b = b0;
+  let fa = fa0;
+  let fb = fb0;
+  let c = a;
+  let fc = fa;
+  let d = b - a;
+  let e = d;
+  for (let iter = 0; iter < 200; iter++) {
+    if (Math.sign(fb) === Math.sign(fc)) {
+      c = a;
+      fc = fa;
+      d = b - a;
+      e = d;
+    }
+    if (Math.abs(fc) < Math.abs(fb)) {
+      a = b;
+      b = c;
+      c = a;
+      fa = fb;
+      fb = fc;
+      fc = fa;
+    }
+    const tol = 2 * Number.EPSILON * Math.abs(b) + 1e-300;
+    const m = 0.5 * (c - b);
+    if (Math.abs(m) <= tol || fb === 0) return b;
+    if (Math.abs(e) >= tol && Math.abs(fa) > Math.abs(fb)) {
+      let p: number;
+      let q: number;
+      const s = fb / fa;
+      if (a === c) {
+        p = 2 * m * s;
+        q = 1 - s;
+      } else {
+        const qq = fa / fc;
+        const r = fb / fc;
+        p = s * (2 * m * qq * (qq - r) - (b - a) * (r - 1));
+        q = (qq - 1) * (r - 1) * (s - 1);
+      }
+      if (p > 0) q = -q;
+      else p = -p;
+      if (2 * p < Math.min(3 * m * q - Math.abs(tol * q), Math.abs(e * q))) {
+        e = d;
+        d = p / q;
+      } else {
+        d = m;
+        e = m;
+      }
+    } else {
+      d = m;
+      e = m;
+    }
+    a = b;
+    fa = fb;
+    b += Math.abs(d) > tol ? d : m > 0 ? tol : -tol;
+    fb = f(b);
+  }
+  return b;
+}
