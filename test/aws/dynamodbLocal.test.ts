@@ -16,7 +16,7 @@ import { TEST_CREDENTIALS, TEST_REGION } from '../servers/awsTestConfig.js';
 import { assertLoopbackEndpoint, guardLoopback } from '../servers/loopbackGuard.js';
 
 let ddb: DynamoDbLocal;
-let client: DynamoDBClient;
+let client: DynamoDBClient & { loopbackHosts: string[] };
 
 beforeAll(async () => {
   ddb = await startDynamoDbLocal();
