@@ -1,0 +1,146 @@
+/**
+ * Cash-flows CSV: `portfolio_id,date,amount[,currency][,timing][,type]`. Amount > 0 is money
+ * into the portfolio, < 0 out of it. `timing` is `start`, `end` (case-insensitive) or blank
+ * (the run's default); `type` is ignored.
+ *
+ * Flows stream into per-portfolio typed arrays. `finishFlows` sorts them by (date, timing),
+ * checks each against the portfolio's valuation dates, and nets flows that share a date and a
+ * timing code into one, exactly: amounts of at most 15 significant digits are held as float64
+ * (whose shortest text is that decimal, so `sumMoney` adds them exactly); longer ones keep
+ * their exact decimal beside the arrays. The result has at most one flow per (date, timing code).
+ */
+import { formatIsoDate } from '../../engine/calendarDate.js';
+import { Money, sumExact, toFloat } from '../../engine/money.js';
+import { TIMING_DEFAULT, TIMING_END, TIMING_START, type CashFlowSeries } from '../../engine/types.js';
+import { ProblemCollector } from '../../errors.js';
+import { CurrencyTracker, dateField, moneyField, significantDigits, type FieldSite } from './fieldParsers.js';
+import { ascendingOrder, float64Column, int32Column, uint8Column } from './growable.js';
+import { PROBLEM_LIMIT, readCsvTable, resolveColumns, type RowSink, type TableContext } from './csvTable.js';
+import { builderFor } from './valuations.js';
+
+/** One portfolio's raw flows in file order (not yet sorted or netted). */
+export class CashFlowBuild {
+  readonly dates = int32Column(4);
+  readonly amounts = float64Column(4);
+  readonly timing = uint8Column(4);
+  readonly lines = int32Column(4);
+  /** Exact amounts of rows whose text has more than 15 significant digits, by row index. */
+  readonly exact = new Map<number, Money>();
+  readonly currency = new CurrencyTracker();
+  readonly problems = new ProblemCollector(PROBLEM_LIMIT);
+
+  constructor(
+    readonly portfolioId: string,
+    readonly file: string,
+  ) {}
+
+  get length(): number {
+    return this.dates.length;
+  }
+
+  add(date: number, amount: Money, amountText: string, timing: number, line: number): void {
+    if (significantDigits(amountText) > 15) this.exact.set(this.dates.length, amount);
+    this.dates.push(date);
+    this.amounts.push(toFloat(amount));
+    this.timing.push(timing);
+    this.lines.push(line);
+  }
+
+  private money(i: number): Money {
+    return this.exact.get(i) ?? new Money(this.amounts.get(i));
+  }
+
+  /** The first line of this portfolio's flows in the file. */
+  firstLine(): number {
+    let min = Infinity;
+    for (let i = 0; i < this.lines.length; i++) min = Math.min(min, this.lines.get(i));
+    return min;
+  }
+
+  /**
+   * Sorted, range-checked, netted flows. `range` is the portfolio's first and last valuation
+   * date; each flow outside it is a problem on the flow's line (and is left out).
+   */
+  finish(range: { first: number; last: number } | undefined): CashFlowSeries {
+    const n = this.length;
+    const key = (i: number): number => this.dates.get(i) * 4 + this.timing.get(i);
+    const order = ascendingOrder(n, key);
+    const at = (k: number): number => (order ? (order[k] as number) : k);
+    const dates: number[] = [];
+    const amounts: number[] = [];
+    const timing: number[] = [];
+    let k = 0;
+    while (k < n) {
+      const i = at(k);
+      const date = this.dates.get(i);
+      let j = k;
+      const group: number[] = [];
+      while (j < n && key(at(j)) === key(i)) group.push(at(j++));
+      k = j;
+      if (range !== undefined && (date < range.first || date > range.last)) {
+        const side =
+          date < range.first
+            ? `before portfolio '${this.portfolioId}''s first valuation on ${formatIsoDate(range.first)}`
+            : `after portfolio '${this.portfolioId}''s last valuation on ${formatIsoDate(range.last)}`;
+        for (const g of group) {
+          this.problems.add({
+            file: this.file,
+            line: this.lines.get(g),
+            field: 'date',
+            message: `flow on ${formatIsoDate(date)} is ${side}`,
+          });
+        }
+        continue;
+      }
+      dates.push(date);
+      timing.push(this.timing.get(i));
+      amounts.push(group.length === 1 ? this.amounts.get(i) : toFloat(sumExact(group.map((g) => this.money(g)))));
+    }
+    return { dates: Int32Array.from(dates), amounts: Float64Array.from(amounts), timing: Uint8Array.from(timing) };
+  }
+}
+
+/** Timing code of a `timing` cell: blank -> default, `end`, `start`; undefined otherwise. */
+export function timingCode(raw: string): number | undefined {
+  const t = raw.trim().toLowerCase();
+  if (t === '') return TIMING_DEFAULT;
+  if (t === 'end') return TIMING_END;
+  if (t === 'start') return TIMING_START;
+  return undefined;
+}
+
+function cashFlowSink(header: string[], ctx: TableContext, builders: Map<string, CashFlowBuild>): RowSink {
+  const col = resolveColumns(header, ctx, ['portfolio_id', 'date', 'amount'] as const, ['currency', 'timing'] as const);
+  return {
+    row(fields, line) {
+      const b = builderFor(builders, fields[col.portfolio_id] as string, ctx, line, (id) => new CashFlowBuild(id, ctx.file));
+      if (b === undefined) return;
+      const site: FieldSite = { file: ctx.file, line, problems: b.problems };
+      const date = dateField(site, 'date', fields[col.date] as string);
+      const amountText = fields[col.amount] as string;
+      const amount = moneyField(site, 'amount', amountText);
+      let timing: number | undefined = TIMING_DEFAULT;
+      if (col.timing >= 0) {
+        const raw = fields[col.timing] as string;
+        timing = timingCode(raw);
+        if (timing === undefined) {
+          b.problems.add({
+            file: ctx.file,
+            line,
+            field: 'timing',
+            message: `${JSON.stringify(raw.trim())} is not a timing (expected start, end or blank)`,
+          });
+        }
+      }
+      if (col.currency >= 0) b.currency.check(site, fields[col.currency] as string, b.portfolioId);
+      if (date !== undefined && amount !== undefined && timing !== undefined) b.add(date, amount, amountText, timing, line);
+    },
+  };
+}
+
+/** Reads a cash-flows CSV into raw per-portfolio flows (first-seen order of portfolio ids). */
+export async function readCashFlowsCsv(path: string): Promise<Map<string, CashFlowBuild>> {
+  const builders = new Map<string, CashFlowBuild>();
+  await readCsvTable(path, (header, ctx) => cashFlowSink(header, ctx, builders));
+  return builders;
+}

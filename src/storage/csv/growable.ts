@@ -1,0 +1,71 @@
+/**
+ * Growable typed-array columns: the loaders append one number per row without creating an
+ * object per row, then take a trimmed copy (or a reordered copy) when the file is read.
+ * Capacity doubles, so appending n values costs O(n) amortised.
+ */
+
+type TypedArray = Int32Array | Float64Array | Uint8Array;
+type TypedArrayCtor<T extends TypedArray> = new (length: number) => T;
+
+/** An append-only column of numbers backed by a typed array of the given kind. */
+export class GrowableColumn<T extends TypedArray> {
+  private data: T;
+  length = 0;
+
+  constructor(
+    private readonly ctor: TypedArrayCtor<T>,
+    initialCapacity = 16,
+  ) {
+    this.data = new ctor(initialCapacity);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new this.ctor(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+
+  get(index: number): number {
+    return this.data[index] as number;
+  }
+
+  /** A copy holding exactly the appended values. */
+  toArray(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+
+  /** A copy holding the values at the given indices, in that order. */
+  pick(order: ArrayLike<number>): T {
+    const out = new this.ctor(order.length);
+    for (let i = 0; i < order.length; i++) out[i] = this.data[order[i] as number] as number;
+    return out;
+  }
+}
+
+export const int32Column = (capacity?: number): GrowableColumn<Int32Array> => new GrowableColumn(Int32Array, capacity);
+export const float64Column = (capacity?: number): GrowableColumn<Float64Array> =>
+  new GrowableColumn(Float64Array, capacity);
+export const uint8Column = (capacity?: number): GrowableColumn<Uint8Array> => new GrowableColumn(Uint8Array, capacity);
+
+/**
+ * Indices 0..n-1 ordered by ascending key, ties kept in input order (so the earlier line of two
+ * rows with the same date comes first). Returns undefined when the keys are already ascending
+ * (non-decreasing), the usual case for exported files, so no index array is allocated.
+ */
+export function ascendingOrder(n: number, key: (i: number) => number): Uint32Array | undefined {
+  let sorted = true;
+  for (let i = 1; i < n; i++) {
+    if (key(i) < key(i - 1)) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return undefined;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => key(a) - key(b) || a - b);
+  return order;
+}

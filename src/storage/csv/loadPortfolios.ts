@@ -1,0 +1,135 @@
+/**
+ * Loads portfolios for the return commands from a valuations (or holdings) file and an optional
+ * cash-flows file, and sorts out which problems stop what:
+ * - file-level problems (unreadable, empty or header-only file, missing column, malformed CSV,
+ *   blank portfolio_id, wrong field count) throw InputError; when both files have such
+ *   problems, one InputError carries both files' problems;
+ * - row problems belong to one portfolio and go into `problems` under its id; that portfolio is
+ *   then left out of `portfolios` (the twr command throws them all, the batch runner isolates
+ *   the portfolio). A portfolio with flows but no valuations appears only in `problems`.
+ */
+import { emptyFlows, type PortfolioData } from '../../engine/types.js';
+import { InputError, UsageError, type InputProblem } from '../../errors.js';
+import { readCashFlowsCsv, type CashFlowBuild } from './cashFlows.js';
+import { PROBLEM_LIMIT } from './csvTable.js';
+import { mixedCurrencyMessage } from './fieldParsers.js';
+import { readHoldingsCsv } from './holdings.js';
+import { readValuationsCsv, type ValuationBuild } from './valuations.js';
+
+export interface PortfolioLoad {
+  /** Portfolios without problems, by id in ascending code-unit order (independent of row order). */
+  portfolios: Map<string, PortfolioData>;
+  /** Row-level problems by portfolio id (at most PROBLEM_LIMIT kept per portfolio), in file/line order. */
+  problems: Map<string, InputProblem[]>;
+  /** How many problems were found in all (problems may hold fewer). */
+  problemTotal: number;
+  /** The input files in the order their problems are listed. */
+  files: string[];
+}
+
+export interface LoadOptions {
+  valuations?: string;
+  holdings?: string;
+  cashFlows?: string;
+}
+
+function byId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function readBoth(
+  values: () => Promise<Map<string, ValuationBuild>>,
+  flows: (() => Promise<Map<string, CashFlowBuild>>) | undefined,
+): Promise<[Map<string, ValuationBuild>, Map<string, CashFlowBuild>]> {
+  const [v, f] = await Promise.allSettled([values(), flows ? flows() : Promise.resolve(new Map<string, CashFlowBuild>())]);
+  if (v.status === 'fulfilled' && f.status === 'fulfilled') return [v.value, f.value];
+  const errors = [v, f].filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const nonInput = errors.find((e) => !(e instanceof InputError));
+  if (nonInput !== undefined) throw nonInput;
+  const inputErrors = errors as InputError[];
+  if (inputErrors.length === 1) throw inputErrors[0];
+  const problems = inputErrors.flatMap((e) => e.problems);
+  const total = inputErrors.reduce((s, e) => s + e.total, 0);
+  throw new InputError(problems, total);
+}
+
+/** Loads portfolios from CSV files; see the module comment for how problems are reported. */
+export async function loadPortfolios(opts: LoadOptions): Promise<PortfolioLoad> {
+  if ((opts.valuations === undefined) === (opts.holdings === undefined)) {
+    throw new UsageError('give exactly one of a valuations file or a holdings file');
+  }
+  const valueFile = (opts.valuations ?? opts.holdings) as string;
+  const [values, flows] = await readBoth(
+    () => (opts.valuations !== undefined ? readValuationsCsv(valueFile) : readHoldingsCsv(valueFile)),
+    opts.cashFlows !== undefined ? () => readCashFlowsCsv(opts.cashFlows as string) : undefined,
+  );
+  const files = opts.cashFlows !== undefined ? [valueFile, opts.cashFlows] : [valueFile];
+  const portfolios = new Map<string, PortfolioData>();
+  const problems = new Map<string, InputProblem[]>();
+  let problemTotal = 0;
+  const ids = [...new Set([...values.keys(), ...flows.keys()])].sort(byId);
+  for (const id of ids) {
+    const v = values.get(id);
+    const f = flows.get(id);
+    const found: InputProblem[] = [];
+    let total = 0;
+    if (v !== undefined) {
+      found.push(...v.problems.problems);
+      total += v.problems.total;
+    }
+    let flowSeries = emptyFlows();
+    if (f !== undefined) {
+      if (v === undefined) {
+        f.problems.add({
+          file: f.file,
+          line: f.firstLine(),
+          field: 'portfolio_id',
+          message: `portfolio '${id}' has cash flows but no valuations`,
+        });
+      } else {
+        const n = v.dates.length;
+        // With no usable valuation (all rows bad) the range check would only repeat that problem.
+        flowSeries = f.finish(n > 0 ? { first: v.dates[0] as number, last: v.dates[n - 1] as number } : undefined);
+        const vc = v.currency;
+        const fc = f.currency;
+        if (vc.currency !== undefined && fc.currency !== undefined && vc.currency !== fc.currency) {
+          f.problems.add({
+            file: f.file,
+            line: fc.line,
+            field: 'currency',
+            message: mixedCurrencyMessage(id, fc.currency, vc.currency, vc.file, f.file, vc.line),
+          });
+        }
+      }
+      found.push(...f.problems.problems);
+      total += f.problems.total;
+    }
+    if (total > 0) {
+      found.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
+      problems.set(id, found.slice(0, PROBLEM_LIMIT));
+      problemTotal += total;
+    } else if (v !== undefined) {
+      portfolios.set(id, { portfolioId: id, valuations: { dates: v.dates, values: v.values }, flows: flowSeries });
+    }
+  }
+  return { portfolios, problems, problemTotal, files };
+}
+
+/** Every portfolio's problems, flattened, in file then line order. */
+export function allProblems(load: PortfolioLoad): InputProblem[] {
+  const all = [...load.problems.values()].flat();
+  const fileIndex = (file: string): number => {
+    const i = load.files.indexOf(file);
+    return i < 0 ? load.files.length : i;
+  };
+  return all.sort((a, b) => fileIndex(a.file) - fileIndex(b.file) || a.line - b.line);
+}
+
+/**
+ * Throws one InputError with the first PROBLEM_LIMIT problems (file/line order) and the total,
+ * when the load has any problem (what the twr and mwr commands do).
+ */
+export function throwIfAnyProblems(load: PortfolioLoad): void {
+  if (load.problemTotal === 0) return;
+  throw new InputError(allProblems(load).slice(0, PROBLEM_LIMIT), load.problemTotal);
+}
