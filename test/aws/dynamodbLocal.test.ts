@@ -251,3 +251,13 @@ describe('fault proxy in front of DynamoDB Local', () => {
     }
   });
 });
+
+describe('DynamoDB Local lifecycle', () => {
+  it('stop() ends java and its watchdog (no process left in the group) and is idempotent', async () => {
+    const group = ddb.processGroup;
+    expect(() => process.kill(-group, 0)).not.toThrow(); // signal 0 = existence check
+    await ddb.stop();
+    expect(() => process.kill(-group, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    await expect(ddb.stop()).resolves.toBeUndefined();
+  });
+});

@@ -7,29 +7,25 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { startFauxqs, type FauxqsServer } from '../servers/fauxqs.js';
+import { useFauxqs } from '../servers/vitestHooks.js';
 import { TEST_CREDENTIALS, TEST_REGION } from '../servers/awsTestConfig.js';
 import { assertLoopbackEndpoint, guardLoopback } from '../servers/loopbackGuard.js';
 
-let sqsServer: FauxqsServer;
+const sqsServer = useFauxqs(); // started in beforeAll, stopped in afterAll
 let sqs: SQSClient & { loopbackHosts: string[] };
 
-beforeAll(async () => {
-  const started = performance.now();
-  sqsServer = await startFauxqs();
-  console.error(`fauxqs ready at ${sqsServer.endpoint} after ${Math.round(performance.now() - started)} ms`);
+beforeAll(() => {
   sqs = guardLoopback(
     new SQSClient({
-      endpoint: assertLoopbackEndpoint(sqsServer.endpoint),
+      endpoint: assertLoopbackEndpoint(sqsServer().endpoint),
       region: TEST_REGION,
       credentials: TEST_CREDENTIALS,
     }),
   );
 });
 
-afterAll(async () => {
+afterAll(() => {
   sqs?.destroy();
-  await sqsServer?.stop();
 });
 
 describe('fauxqs SQS emulator', () => {

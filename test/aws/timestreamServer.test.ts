@@ -282,6 +282,98 @@ describe('Timestream write server: WriteRecords', () => {
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
+  it('rejects further invalid shapes: record size, measure value rules, time format and table-wide limits', async () => {
+    const t = NOW_MS - HOUR_MS;
+    const base = daily('PF6', t, '1');
+    const records: _Record[] = [
+      // 0: dimensions tenant+t1+portfolio+PF6 = 6+2+9+3 = 20 bytes, name 'note' 4, value 2030 -> 2054 > 2048
+      { ...base, MeasureName: 'note', MeasureValueType: 'VARCHAR', MeasureValue: 'n'.repeat(2030) },
+      { ...base, MeasureValue: undefined }, // 1
+      {
+        ...base,
+        MeasureName: 'm1',
+        MeasureValues: [{ Name: 'x', Value: '1', Type: 'DOUBLE' }],
+      }, // 2: MeasureValues on a DOUBLE record
+      {
+        ...base,
+        MeasureName: 'm2',
+        MeasureValueType: 'MULTI',
+        MeasureValue: undefined,
+        MeasureValues: [
+          { Name: 'x', Value: '1', Type: 'DOUBLE' },
+          { Name: 'x', Value: '2', Type: 'DOUBLE' },
+        ],
+      }, // 3
+      {
+        ...base,
+        MeasureName: 'm3',
+        MeasureValueType: 'MULTI',
+        MeasureValue: undefined,
+        MeasureValues: [{ Name: 'x', Value: '1', Type: 'MULTI' }],
+      }, // 4
+      { ...base, Time: '2026-01-15T11:00:00Z' }, // 5
+      { ...base, Time: undefined }, // 6
+      { ...base, MeasureName: undefined }, // 7
+      {
+        ...base,
+        MeasureName: 'wide_dims',
+        Dimensions: Array.from({ length: 100 }, (_, i) => ({ Name: `d${i}`, Value: 'v' })),
+      }, // 8: valid, the table now has tenant, portfolio (earlier tests) + 100 = 102 dimensions
+      {
+        ...base,
+        MeasureName: 'wider_dims',
+        Dimensions: Array.from({ length: 27 }, (_, i) => ({ Name: `e${i}`, Value: 'v' })),
+      }, // 9: 102 + 27 = 129 > 128 dimensions per table
+      { ...base, MeasureName: 'ok_dims', Dimensions: Array.from({ length: 26 }, (_, i) => ({ Name: `e${i}`, Value: 'v' })) }, // 10: 128
+    ];
+    await expect(
+      client.send(new WriteRecordsCommand({ DatabaseName: 'perfcalc', TableName: 'series', Records: records })),
+    ).rejects.toMatchObject({
+      RejectedRecords: [
+        { RecordIndex: 0, Reason: R.recordTooLarge },
+        { RecordIndex: 1, Reason: R.missingMeasureValue },
+        { RecordIndex: 2, Reason: R.measureValuesNeedMulti },
+        { RecordIndex: 3, Reason: R.duplicateMeasure },
+        { RecordIndex: 4, Reason: R.nestedMulti },
+        { RecordIndex: 5, Reason: R.badTime },
+        { RecordIndex: 6, Reason: R.missingTime },
+        { RecordIndex: 7, Reason: R.missingMeasureName },
+        { RecordIndex: 9, Reason: R.tooManyTableDimensions },
+      ],
+    });
+    const names = ts.records('perfcalc', 'series').map((r) => r.measureName);
+    expect(names).toContain('wide_dims');
+    expect(names).toContain('ok_dims');
+    expect(names).not.toContain('wider_dims');
+  });
+
+  it('injected throttling answers 429 ThrottlingException, which the SDK retries', async () => {
+    ts.inject({ kind: 'throttling', operation: 'WriteRecords' });
+    const out = await client.send(
+      new WriteRecordsCommand({
+        DatabaseName: 'perfcalc',
+        TableName: 'series',
+        Records: [daily('PF7', NOW_MS - HOUR_MS, '0.3')],
+      }),
+    );
+    expect(out.$metadata.attempts).toBe(2);
+    expect(ts.requests.slice(-2)).toEqual([
+      { operation: 'WriteRecords', host: `127.0.0.1:${ts.port}`, fault: 'throttling' },
+      { operation: 'WriteRecords', host: `127.0.0.1:${ts.port}` },
+    ]);
+    ts.inject({ kind: 'throttling', operation: 'WriteRecords' });
+    const once = newClient({ endpoint: ts.endpoint, maxAttempts: 1 });
+    try {
+      await expect(
+        once.send(
+          new WriteRecordsCommand({ DatabaseName: 'perfcalc', TableName: 'series', Records: [daily('PF7', NOW_MS - HOUR_MS, '0.3')] }),
+        ),
+      ).rejects.toMatchObject({ name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
+    } finally {
+      once.destroy();
+    }
+  });
+
   it('accepts old records into the magnetic store only when magnetic store writes are enabled', async () => {
     await client.send(
       new CreateTableCommand({

@@ -10,6 +10,8 @@ export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
   port: number;
+  /** Process group id (the watchdog's pid; java runs in the same group). */
+  processGroup: number;
   /** Milliseconds from spawning java until ListTables answered. */
   startupMs: number;
   /** Stops the server and resolves once the java process has exited. Idempotent. */
@@ -149,6 +151,11 @@ async function startOnce(port: number, readyTimeoutMs: number): Promise<DynamoDb
     for (;;) {
       if (spawnError) throw new Error(`could not start java: ${spawnError.message}`);
       if (child.exitCode !== null || child.signalCode !== null) {
+        if (child.exitCode === 127) {
+          throw new Error(
+            'java was not found on PATH; DynamoDB Local needs Java 17+ (Debian: apt-get install -y openjdk-17-jre-headless)',
+          );
+        }
         throw Object.assign(new Error(`DynamoDB Local exited early (code ${child.exitCode}):\n${output}`), {
           addressInUse: /address already in use|BindException/i.test(output),
         });
@@ -176,6 +183,7 @@ async function startOnce(port: number, readyTimeoutMs: number): Promise<DynamoDb
   return {
     endpoint,
     port,
+    processGroup: child.pid as number,
     startupMs,
     stop: () => (stopped ??= stopChild(child)),
   };

@@ -124,6 +124,8 @@ export interface TimestreamRequestLog {
   operation: string;
   /** Host header the SDK sent (shows which address endpoint discovery made it use). */
   host: string;
+  /** Set when an injected fault answered this request. */
+  fault?: TimestreamFault['kind'];
 }
 
 export interface TimestreamServerOptions {
@@ -131,6 +133,17 @@ export interface TimestreamServerOptions {
   now?: () => number;
   /** Address answered by DescribeEndpoints. The SDK keeps the port of the configured endpoint. Default 127.0.0.1. */
   discoveryAddress?: string;
+}
+
+/**
+ * A fault answered instead of running the operation, for the next `times` (default 1) requests to `operation`
+ * (default: any operation except DescribeEndpoints). ThrottlingException is HTTP 429 and
+ * InternalServerException HTTP 500, both of which the SDK retries.
+ */
+export interface TimestreamFault {
+  kind: 'throttling' | 'internal';
+  operation?: string;
+  times?: number;
 }
 
 export interface TimestreamServer {
@@ -141,6 +154,8 @@ export interface TimestreamServer {
   records(database?: string, table?: string): StoredRecord[];
   /** Every request received, in order. */
   requests: TimestreamRequestLog[];
+  /** Queue a fault (see TimestreamFault). */
+  inject(fault: TimestreamFault): void;
   stop(): Promise<void>;
 }
 
@@ -474,6 +489,17 @@ export async function startTimestreamServer(options: TimestreamServerOptions = {
   const discoveryAddress = options.discoveryAddress ?? '127.0.0.1';
   const databases = new Map<string, DatabaseState>();
   const requests: TimestreamRequestLog[] = [];
+  const faults: Array<{ fault: TimestreamFault; remaining: number }> = [];
+
+  function takeFault(operation: string): TimestreamFault | undefined {
+    const entry = faults.find((f) =>
+      f.fault.operation === undefined ? operation !== 'DescribeEndpoints' : f.fault.operation === operation,
+    );
+    if (entry === undefined) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) faults.splice(faults.indexOf(entry), 1);
+    return entry.fault;
+  }
 
   const getDatabase = (name: unknown): DatabaseState => {
     const db = databases.get(checkResourceName(name, 'DatabaseName'));
@@ -601,13 +627,18 @@ export async function startTimestreamServer(options: TimestreamServerOptions = {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
     const [prefix, operation = ''] = target.split('.');
-    requests.push({ operation, host: String(req.headers.host ?? '') });
+    const logEntry: TimestreamRequestLog = { operation, host: String(req.headers.host ?? '') };
+    requests.push(logEntry);
     try {
       if (req.method !== 'POST' || prefix !== 'Timestream_20181101') {
         throw new ServiceError('UnknownOperationException', 400, `Unsupported target ${target}`);
       }
       const op = operations[operation];
       if (op === undefined) throw new ServiceError('UnknownOperationException', 400, `Unsupported operation ${operation}`);
+      const fault = takeFault(operation);
+      if (fault !== undefined) logEntry.fault = fault.kind;
+      if (fault?.kind === 'throttling') throw new ServiceError('ThrottlingException', 429, 'Rate exceeded.');
+      if (fault?.kind === 'internal') throw new ServiceError('InternalServerException', 500, 'Internal failure.');
       let input: Record<string, unknown>;
       try {
         input = chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
@@ -637,6 +668,7 @@ export async function startTimestreamServer(options: TimestreamServerOptions = {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     requests,
+    inject: (fault) => faults.push({ fault, remaining: fault.times ?? 1 }),
     records: (database, table) => {
       const out: StoredRecord[] = [];
       for (const db of databases.values()) {
