@@ -55,6 +55,9 @@ export interface PeriodResult {
   warnings: string[];
 }
 
+/** Calendar days between a nominal date and the valuation used for it beyond which a warning is given. */
+const STALE_DAYS = 7;
+
 function windowWarnings(w: PeriodWindow, firstValuation: EpochDay | undefined): string[] {
   const out: string[] = [];
   if (w.status === 'insufficient_history' && firstValuation !== undefined) {
@@ -67,8 +70,14 @@ function windowWarnings(w: PeriodWindow, firstValuation: EpochDay | undefined): 
         ? `no valuation on or before ${formatIsoDate(w.end)}`
         : `no valuation inside the period (${formatIsoDate(w.start)} to ${formatIsoDate(w.end)})`,
     );
-  } else if (w.status === 'ok' && w.endValuation !== null && w.endValuation < w.end) {
-    out.push(`end value from ${formatIsoDate(w.endValuation)}, the last valuation on or before ${formatIsoDate(w.end)}`);
+  } else if (w.status === 'ok') {
+    // Weekends and holidays are normal; a gap of more than a week is worth saying.
+    if (w.base !== null && w.start - 1 - w.base > STALE_DAYS) {
+      out.push(`base value from ${formatIsoDate(w.base)}, the last valuation on or before ${formatIsoDate(w.start - 1)}`);
+    }
+    if (w.endValuation !== null && w.end - w.endValuation > STALE_DAYS) {
+      out.push(`end value from ${formatIsoDate(w.endValuation)}, the last valuation on or before ${formatIsoDate(w.end)}`);
+    }
   }
   return out;
 }
