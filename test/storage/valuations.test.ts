@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatIsoDate } from '../../src/engine/calendarDate.js';
 import { formatProblem } from '../../src/errors.js';
 import { readValuationsCsv } from '../../src/storage/csv/index.js';
 import { csvFile, inputError } from './csvFiles.js';
@@ -6,6 +8,7 @@ import { csvFile, inputError } from './csvFiles.js';
 // Epoch days written out: 1970-01-01 .. 2024-01-01 is 54 years of 365 days plus the 13 leap days
 // 1972, 1976, ..., 2020 -> 54 * 365 + 13 = 19723.
 const JAN1_2024 = 54 * 365 + 13;
+const isoOf = formatIsoDate;
 
 function messages(problems: { file: string; line: number; field?: string; message: string }[]): string[] {
   return problems.map(formatProblem);
@@ -152,5 +155,44 @@ describe('readValuationsCsv: file-level problems throw InputError', () => {
   it('unreadable file', async () => {
     const e = await inputError(readValuationsCsv('/nonexistent/dir/valuations.csv'));
     expect(e.message).toBe('/nonexistent/dir/valuations.csv: cannot read file: no such file');
+  });
+});
+
+describe('readValuationsCsv: row order does not matter', () => {
+  it('any permutation of the rows gives the same arrays (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 1000 }),
+        async (offsets, seed) => {
+          // value of day d is d + 1 (positive); ids alternate between two portfolios
+          const rows = offsets.map((d, i) => [i % 2 === 0 ? 'A' : 'B', JAN1_2024 + d, d + 1] as const);
+          const text = (rs: readonly (readonly [string, number, number])[]): string =>
+            'portfolio_id,date,market_value\n' +
+            rs.map(([id, z, v]) => `${id},${isoOf(z)},${v}`).join('\n');
+          const shuffled = [...rows];
+          let s = seed;
+          for (let i = shuffled.length - 1; i > 0; i--) {
+            s = (s * 1103515245 + 12345) % 2147483648;
+            const j = s % (i + 1);
+            [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+          }
+          const a = await readValuationsCsv(await csvFile('a.csv', text(rows)));
+          const b = await readValuationsCsv(await csvFile('b.csv', text(shuffled)));
+          for (const id of ['A', 'B']) {
+            const x = a.get(id);
+            const y = b.get(id);
+            expect(y === undefined).toBe(x === undefined);
+            if (x === undefined || y === undefined) continue;
+            expect([...y.dates]).toEqual([...x.dates]);
+            expect([...y.values]).toEqual([...x.values]);
+            // ascending, and each value is its date's offset + 1
+            expect([...x.dates]).toEqual([...x.dates].sort((p, q) => p - q));
+            x.dates.forEach((z, k) => expect(x.values[k]).toBe(z - JAN1_2024 + 1));
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
