@@ -30,7 +30,7 @@ export interface DailyTwr {
   dates: Int32Array;
   /** returns[i]: return of (dates[i-1], dates[i]]; returns[0] is 0; NaN for an invalid sub-period. */
   returns: Float64Array;
-  /** growth[i] = prod_{k=1..i} (1 + returns[k]) over valid sub-periods; growth[0] = 1. */
+  /** growth[i] = prod_{k=1..i} (V_k - FE_k)/(V_{k-1} + FS_k) over valid sub-periods; growth[0] = 1. */
   growth: Float64Array;
   /** Prefix count of invalid sub-periods: invalidUpTo[i] = number of invalid k in 1..i. */
   invalidUpTo: Int32Array;
@@ -62,9 +62,10 @@ export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming): DailyTwr 
     const vi = v[i]!;
     const den = prev + fs[i]!;
     if (den > 0 && vi >= 0) {
-      const r = (vi - fe[i]!) / den - 1;
-      returns[i] = r;
-      g *= 1 + r;
+      // Link with the growth factor itself, not 1 + r: near r = -1 the latter would lose digits.
+      const factor = (vi - fe[i]!) / den;
+      returns[i] = factor - 1;
+      g *= factor;
     } else {
       returns[i] = NaN;
       bad++;
