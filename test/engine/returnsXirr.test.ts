@@ -1,5 +1,5 @@
-import Decimal from 'decimal.js';
 import { describe, expect, it } from 'vitest';
+import { Money } from '../../src/engine/money.js';
 import { xirr, xnpv } from '../../src/engine/xirr.js';
 import { day } from './returnsHelpers.js';
 
@@ -8,9 +8,11 @@ const EXCEL_DATES = ['2008-01-01', '2008-03-01', '2008-10-30', '2009-02-15', '20
 const EXCEL_AMOUNTS = [-10000, 2750, 4250, 3250, 2750];
 
 /** Reference root by bisection in 50-digit decimal arithmetic: NPV(r) = sum a_i (1+r)^(-(d_i-d_0)/365). */
-function referenceRoot(dates: number[], amounts: number[], lo: number, hi: number): Decimal {
-  const D = Decimal.clone({ precision: 50 });
-  const npv = (r: Decimal) =>
+const D = Money.clone({ precision: 50 });
+type D = InstanceType<typeof D>;
+
+function referenceRoot(dates: number[], amounts: number[], lo: number, hi: number): D {
+  const npv = (r: D) =>
     amounts.reduce((s, a, i) => s.plus(new D(a).div(new D(1).plus(r).pow(new D(dates[i]! - dates[0]!).div(365)))), new D(0));
   let a = new D(lo);
   let b = new D(hi);
