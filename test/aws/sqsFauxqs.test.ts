@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateQueueCommand,
+  SendMessageCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -69,5 +70,57 @@ describe('fauxqs SQS emulator', () => {
     });
     // every request went to the explicit loopback endpoint, never to the queue URL's sqs.*.localhost host
     expect(new Set(sqs.loopbackHosts)).toEqual(new Set(['127.0.0.1']));
+  });
+});
+
+describe('@aws-sdk/client-sqs endpoint selection against fauxqs', () => {
+  /** Runs `fn` with only AWS_ENDPOINT_URL_SQS pointing at fauxqs (no explicit endpoint in the client config). */
+  async function withSqsEndpointEnv<T>(fn: () => Promise<T>): Promise<T> {
+    const saved = process.env.AWS_ENDPOINT_URL_SQS;
+    process.env.AWS_ENDPOINT_URL_SQS = assertLoopbackEndpoint(sqsServer().endpoint);
+    try {
+      return await fn();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SQS;
+      else process.env.AWS_ENDPOINT_URL_SQS = saved;
+    }
+  }
+
+  it('with only AWS_ENDPOINT_URL_SQS the client sends to the queue URL host (sqs.us-east-1.localhost), not the endpoint', async () => {
+    await withSqsEndpointEnv(async () => {
+      const onlyIp = (host: string) => host === '127.0.0.1'; // keep the *.localhost name off the resolver
+      const envClient = guardLoopback(new SQSClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS }), {
+        allow: onlyIp,
+      });
+      const warnings: string[] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+      try {
+        const { QueueUrl } = await envClient.send(new CreateQueueCommand({ QueueName: 'env-mode' }));
+        const port = sqsServer().port;
+        expect(QueueUrl).toBe(`http://sqs.us-east-1.localhost:${port}/000000000000/env-mode`);
+        await expect(envClient.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' }))).rejects.toMatchObject({
+          name: 'LoopbackGuardError',
+          message: 'blocked a request to sqs.us-east-1.localhost/: not an allowed loopback host',
+        });
+        expect(warnings.some((w) => w.includes('using QueueUrl host as endpoint'))).toBe(true);
+      } finally {
+        console.warn = warn;
+        envClient.destroy();
+      }
+      // The fix for env-configured clients: useQueueUrlAsEndpoint: false keeps requests on the configured endpoint.
+      const fixed = guardLoopback(
+        new SQSClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS, useQueueUrlAsEndpoint: false }),
+        { allow: onlyIp },
+      );
+      try {
+        const { QueueUrl } = await fixed.send(new CreateQueueCommand({ QueueName: 'env-mode' }));
+        const sent = await fixed.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' }));
+        expect(sent.MessageId).toMatch(/\S/);
+        expect(new Set(fixed.loopbackHosts)).toEqual(new Set(['127.0.0.1']));
+      } finally {
+        fixed.destroy();
+      }
+    });
   });
 });

@@ -450,7 +450,7 @@ describe('Timestream endpoint modes of @aws-sdk/client-timestream-write', () => 
         const reason = (err as { reason?: unknown }).reason;
         expect(reason).toBeInstanceOf(LoopbackGuardError);
         expect((reason as Error).message).toBe(
-          'blocked a request to non-loopback host ingest.timestream.us-east-1.amazonaws.com/',
+          'blocked a request to ingest.timestream.us-east-1.amazonaws.com/: not an allowed loopback host',
         );
         expect(bare.loopbackHosts).toEqual([]);
       } finally {

@@ -51,9 +51,14 @@ interface HandlerLike {
 /**
  * Wraps an AWS SDK v3 client's request handler so that every HTTP request it would send (including internal ones
  * such as Timestream's DescribeEndpoints) is checked first: a non-loopback host throws `LoopbackGuardError` before
- * any DNS lookup or connection. Returns the same client, and records the hosts it let through in `hosts`.
+ * any DNS lookup or connection. Returns the same client, and records the hosts it let through in `loopbackHosts`.
+ * `options.allow` narrows what passes (e.g. only `127.0.0.1`, to also keep `*.localhost` names off the resolver).
  */
-export function guardLoopback<C extends GuardableClient>(client: C): C & { loopbackHosts: string[] } {
+export function guardLoopback<C extends GuardableClient>(
+  client: C,
+  options: { allow?: (hostname: string) => boolean } = {},
+): C & { loopbackHosts: string[] } {
+  const allow = options.allow ?? isLoopbackHost;
   const handler = client.config.requestHandler as HandlerLike;
   if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function') {
     throw new Error('client has no request handler to guard');
@@ -62,9 +67,9 @@ export function guardLoopback<C extends GuardableClient>(client: C): C & { loopb
   const original = handler.handle.bind(handler);
   handler.handle = (request, options) => {
     const hostname = request.hostname ?? '';
-    if (!isLoopbackHost(hostname)) {
+    if (!allow(hostname)) {
       return Promise.reject(
-        new LoopbackGuardError(`blocked a request to non-loopback host ${hostname}${request.path ?? ''}`),
+        new LoopbackGuardError(`blocked a request to ${hostname}${request.path ?? ''}: not an allowed loopback host`),
       );
     }
     hosts.push(hostname);

@@ -240,6 +240,7 @@ function validValue(type: Exclude<MeasureValueType, 'MULTI'>, value: string): bo
 
 /** Model-level checks on one (merged) record: wrong ones fail the whole request. */
 function checkRecordShape(r: WireRecord, where: string): void {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw validation(`${where} must be a structure.`);
   if (r.Dimensions !== undefined) {
     if (!Array.isArray(r.Dimensions)) throw validation(`${where}.Dimensions must be a list.`);
     if (r.Dimensions.length > TIMESTREAM_LIMITS.dimensionsPerRecord) {
