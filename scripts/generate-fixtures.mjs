@@ -50,7 +50,7 @@ function businessDays(from, to) {
 const cents = (x) => Math.round(x * 100) / 100;
 const money = (x) => cents(x).toFixed(2);
 
-const START = '2023-10-31';
+const START = '2023-09-29';
 const END = '2026-10-30';
 const allDays = businessDays(START, END);
 

@@ -29,7 +29,8 @@ function csvCell(v: unknown): string | number | boolean | null {
   if (Array.isArray(v)) return v.join('; ');
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   if (typeof v === 'object') return JSON.stringify(v);
-  return v as string | boolean;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return v as string;
 }
 
 /** CSV with a header row; numbers at full precision (shortest round-trip text), null as an empty cell. */
@@ -43,6 +44,7 @@ export function renderTable<R>(records: readonly R[], columns: readonly Column<R
   const table = new Table({
     head: columns.map((c) => c.header ?? c.key),
     colAligns: columns.map((c) => c.align ?? 'left'),
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     style: opts.colour ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] },
   });
   for (const r of records) {

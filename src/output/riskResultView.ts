@@ -48,6 +48,7 @@ function riskTable(records: readonly RiskRecord[], opts: { colour: boolean }): s
   const table = new Table({
     head: ['', ...records.map((r) => r.series_id)],
     colAligns: ['left', ...records.map(() => 'right' as const)],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     style: opts.colour ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] },
   });
   table.push(['window', ...records.map((r) => (r.start_date ? `${r.start_date}..${r.end_date}` : '—'))]);
