@@ -204,7 +204,7 @@ async function startOnce(port: number, readyTimeoutMs: number): Promise<Omit<Dyn
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const attempts = options.attempts ?? 3;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 8_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const pickPort = options.pickPort ?? findFreeLoopbackPort;
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
