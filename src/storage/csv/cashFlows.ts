@@ -63,8 +63,10 @@ export class CashFlowBuild {
    */
   finish(range: { first: number; last: number } | undefined): CashFlowSeries {
     const n = this.length;
-    const key = (i: number): number => this.dates.get(i) * 4 + this.timing.get(i);
-    const order = ascendingOrder(n, key);
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = this.dates.get(i) * 4 + this.timing.get(i);
+    const key = (i: number): number => keys[i] as number;
+    const order = ascendingOrder(keys);
     const at = (k: number): number => (order ? (order[k] as number) : k);
     const dates: number[] = [];
     const amounts: number[] = [];

@@ -55,10 +55,11 @@ export const uint8Column = (capacity?: number): GrowableColumn<Uint8Array> => ne
  * rows with the same date comes first). Returns undefined when the keys are already ascending
  * (non-decreasing), the usual case for exported files, so no index array is allocated.
  */
-export function ascendingOrder(n: number, key: (i: number) => number): Uint32Array | undefined {
+export function ascendingOrder(keys: ArrayLike<number>): Uint32Array | undefined {
+  const n = keys.length;
   let sorted = true;
   for (let i = 1; i < n; i++) {
-    if (key(i) < key(i - 1)) {
+    if ((keys[i] as number) < (keys[i - 1] as number)) {
       sorted = false;
       break;
     }
@@ -66,6 +67,6 @@ export function ascendingOrder(n: number, key: (i: number) => number): Uint32Arr
   if (sorted) return undefined;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => key(a) - key(b) || a - b);
+  order.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
   return order;
 }

@@ -56,8 +56,9 @@ function returnValue(site: FieldSite, field: string, raw: string, unit: ReturnsU
 /** Sorts a series by date; a repeated date is a problem naming both lines. */
 function finishSeries(b: SeriesBuilder, ctx: TableContext, field: string): ReturnSeries {
   const n = b.dates.length;
-  const order = ascendingOrder(n, (i) => b.dates.get(i));
-  const dates = order ? b.dates.pick(order) : b.dates.toArray();
+  const raw = b.dates.toArray();
+  const order = ascendingOrder(raw);
+  const dates = order ? b.dates.pick(order) : raw;
   const returns = order ? b.returns.pick(order) : b.returns.toArray();
   const lines = order ? b.lines.pick(order) : b.lines.toArray();
   for (let i = 1; i < n; i++) {

@@ -50,8 +50,9 @@ export class ValuationBuilder {
    */
   finish(what = 'valuation'): ValuationBuild {
     const n = this.dates.length;
-    const order = ascendingOrder(n, (i) => this.dates.get(i));
-    let dates = order ? this.dates.pick(order) : this.dates.toArray();
+    const raw = this.dates.toArray();
+    const order = ascendingOrder(raw);
+    let dates = order ? this.dates.pick(order) : raw;
     let values = order ? this.values.pick(order) : this.values.toArray();
     let lines = order ? this.lines.pick(order) : this.lines.toArray();
     let dups = 0;
