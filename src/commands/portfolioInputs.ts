@@ -1,6 +1,6 @@
 import { InputError, UsageError } from '../errors.js';
 import type { PortfolioData } from '../engine/types.js';
-import { allProblems, loadPortfolios } from '../storage/csv/index.js';
+import { loadPortfolios, PROBLEM_LIMIT, throwIfAnyProblems } from '../storage/csv/index.js';
 
 /** Where a command's portfolio data comes from, and which portfolios it wants. */
 export interface PortfolioInputOptions {
@@ -21,9 +21,10 @@ export async function loadSelectedPortfolios(opts: PortfolioInputOptions): Promi
   if (opts.valuations && opts.holdings) throw new UsageError('give either --valuations or --holdings, not both');
   const load = await loadPortfolios({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows });
   const wanted = opts.portfolios && opts.portfolios.length > 0 ? new Set(opts.portfolios) : undefined;
+  if (!wanted) throwIfAnyProblems(load);
   // Row problems of portfolios the user did not ask for do not stop this answer.
-  const problems = wanted ? [...wanted].flatMap((id) => load.problems.get(id) ?? []) : allProblems(load);
-  if (problems.length > 0) throw new InputError(problems.slice(0, 10), problems.length);
+  const problems = wanted ? [...wanted].flatMap((id) => load.problems.get(id) ?? []) : [];
+  if (problems.length > 0) throw new InputError(problems.slice(0, PROBLEM_LIMIT), problems.length);
   if (!wanted) return [...load.portfolios.values()].sort((a, b) => compareIds(a.portfolioId, b.portfolioId));
   const missing = [...wanted].filter((id) => !load.portfolios.has(id));
   if (missing.length > 0) {

@@ -42,7 +42,7 @@ export interface PortfolioData {
 export interface ReturnSeries {
   seriesId: string;
   dates: Int32Array;
-  /** NaN marks a missing observation (an empty cell in a wide file). */
+  /** Loaders leave missing observations out (an empty wide cell has no entry); engine functions skip NaN where they meet one. */
   returns: Float64Array;
 }
 
