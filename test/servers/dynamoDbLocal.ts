@@ -148,7 +148,7 @@ async function startOnce(port: number, readyTimeoutMs: number): Promise<Omit<Dyn
     region: TEST_REGION,
     credentials: TEST_CREDENTIALS,
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
+    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
   });
   try {
     const deadline = started + readyTimeoutMs;
