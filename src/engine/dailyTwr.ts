@@ -21,6 +21,7 @@
  * negative, is invalid: every period containing it gets status 'invalid_input' naming the date.
  */
 import { formatIsoDate } from './calendarDate.js';
+import { lastIndexAtOrBefore } from './dateIndex.js';
 import { flowsByValuationDay } from './netFlows.js';
 import { invalidReturn, okReturn, type ReturnOutcome } from './returnOutcome.js';
 import type { FlowTiming, PortfolioData } from './types.js';
@@ -32,10 +33,12 @@ export interface DailyTwr {
   returns: Float64Array;
   /** growth[i] = prod_{k=1..i} (V_k - FE_k)/(V_{k-1} + FS_k) over valid sub-periods; growth[0] = 1. */
   growth: Float64Array;
-  /** Prefix count of invalid sub-periods: invalidUpTo[i] = number of invalid k in 1..i. */
-  invalidUpTo: Int32Array;
-  /** Prefix count of flows moved from days without a valuation: movedUpTo[i] = moves into 1..i. */
-  movedUpTo: Int32Array;
+  /** Valuation indices of the invalid sub-periods, ascending. */
+  invalid: number[];
+  /** Valuation indices that received flows moved from days without a valuation, ascending ... */
+  movedAt: number[];
+  /** ... and the running count of moved flows up to and including each of them. */
+  movedCum: number[];
   /** A portfolio-level flow problem (a flow outside the valuation range), or null. */
   problem: string | null;
 }
@@ -46,37 +49,47 @@ export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming): DailyTwr 
   const v = p.valuations.values;
   const n = dates.length;
   const f = flowsByValuationDay(p, defaultTiming);
-  const fs = f.start;
-  const fe = f.end;
-  const mv = f.moved;
   const returns = new Float64Array(n);
   const growth = new Float64Array(n);
-  const invalidUpTo = new Int32Array(n);
-  const movedUpTo = new Int32Array(n);
+  const invalid: number[] = [];
+  const movedAt: number[] = [];
+  const movedCum: number[] = [];
   if (n > 0) growth[0] = 1;
   let g = 1;
-  let bad = 0;
   let moved = 0;
+  const slots = f.index.length;
+  let slot = 0;
+  let nextFlowDay = slots > 0 ? f.index[0]! : n; // next valuation index with flows
   let prev = n > 0 ? v[0]! : 0;
   for (let i = 1; i < n; i++) {
     const vi = v[i]!;
-    const den = prev + fs[i]!;
+    let num = vi;
+    let den = prev;
+    if (i === nextFlowDay) {
+      num -= f.end[slot]!;
+      den += f.start[slot]!;
+      const m = f.moved[slot]!;
+      if (m > 0) {
+        moved += m;
+        movedAt.push(i);
+        movedCum.push(moved);
+      }
+      slot++;
+      nextFlowDay = slot < slots ? f.index[slot]! : n;
+    }
     if (den > 0 && vi >= 0) {
       // Link with the growth factor itself, not 1 + r: near r = -1 the latter would lose digits.
-      const factor = (vi - fe[i]!) / den;
+      const factor = num / den;
       returns[i] = factor - 1;
       g *= factor;
     } else {
       returns[i] = NaN;
-      bad++;
+      invalid.push(i);
     }
     growth[i] = g;
-    invalidUpTo[i] = bad;
-    moved += mv[i]!;
-    movedUpTo[i] = moved;
     prev = vi;
   }
-  return { dates, returns, growth, invalidUpTo, movedUpTo, problem: f.problem };
+  return { dates, returns, growth, invalid, movedAt, movedCum, problem: f.problem };
 }
 
 /**
@@ -85,14 +98,14 @@ export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming): DailyTwr 
  */
 export function linkDailyTwr(d: DailyTwr, baseIndex: number, endIndex: number): ReturnOutcome {
   if (d.problem !== null) return invalidReturn(d.problem);
-  if (d.invalidUpTo[endIndex]! - d.invalidUpTo[baseIndex]! > 0) {
-    for (let i = baseIndex + 1; i <= endIndex; i++) {
-      if (Number.isNaN(d.returns[i]!)) {
-        return invalidReturn(
-          `zero or negative value: the daily return for ${formatIsoDate(d.dates[i]!)} needs a positive value at the ` +
-            `start of the day (the ${formatIsoDate(d.dates[i - 1]!)} value plus start-of-day flows) and a non-negative closing value`,
-        );
-      }
+  if (d.invalid.length > 0) {
+    const k = lastIndexAtOrBefore(d.invalid, baseIndex) + 1; // first invalid sub-period after the base
+    if (k < d.invalid.length && d.invalid[k]! <= endIndex) {
+      const i = d.invalid[k]!;
+      return invalidReturn(
+        `zero or negative value: the daily return for ${formatIsoDate(d.dates[i]!)} needs a positive value at the ` +
+          `start of the day (the ${formatIsoDate(d.dates[i - 1]!)} value plus start-of-day flows) and a non-negative closing value`,
+      );
     }
   }
   const gb = d.growth[baseIndex]!;
@@ -105,5 +118,7 @@ export function linkDailyTwr(d: DailyTwr, baseIndex: number, endIndex: number): 
 
 /** Number of flows moved from days without a valuation into (dates[baseIndex], dates[endIndex]]. */
 export function movedFlowCount(d: DailyTwr, baseIndex: number, endIndex: number): number {
-  return d.movedUpTo[endIndex]! - d.movedUpTo[baseIndex]!;
+  const e = lastIndexAtOrBefore(d.movedAt, endIndex);
+  const b = lastIndexAtOrBefore(d.movedAt, baseIndex);
+  return (e >= 0 ? d.movedCum[e]! : 0) - (b >= 0 ? d.movedCum[b]! : 0);
 }

@@ -19,9 +19,21 @@ import type { ResolvedFlows } from './netFlows.js';
 import { invalidReturn, okReturn, type ReturnOutcome } from './returnOutcome.js';
 import type { ValuationSeries } from './types.js';
 
-function monthKey(day: number): number {
-  const c = civilFromDays(day);
-  return c.year * 12 + c.month;
+/**
+ * monthLast[i] = 1 when valuation i is the last valuation of its calendar month (the last
+ * valuation overall included). Compute once per portfolio and pass to `linkedModifiedDietz`.
+ */
+export function monthLastFlags(dates: Int32Array): Uint8Array {
+  const out = new Uint8Array(dates.length);
+  let monthStart = Infinity; // first day of the month of the last flagged valuation
+  for (let i = dates.length - 1; i >= 0; i--) {
+    const d = dates[i]!;
+    if (d < monthStart) {
+      out[i] = 1;
+      monthStart = d - civilFromDays(d).day + 1;
+    }
+  }
+  return out;
 }
 
 export function linkedModifiedDietz(
@@ -30,18 +42,16 @@ export function linkedModifiedDietz(
   baseIndex: number,
   endIndex: number,
   largeFlowThreshold?: number,
+  monthLast: Uint8Array = monthLastFlags(valuations.dates),
 ): ReturnOutcome {
   const vd = valuations.dates;
   const vv = valuations.values;
   let growth = 1;
   let a = baseIndex; // start index of the current sub-period
-  let nextKey = endIndex > baseIndex ? monthKey(vd[baseIndex + 1]!) : 0;
   const sub = (from: number, to: number): ReturnOutcome =>
     modifiedDietz({ baseDate: vd[from]!, baseValue: vv[from]!, endDate: vd[to]!, endValue: vv[to]! }, flows);
   for (let k = baseIndex + 1; k <= endIndex; k++) {
-    const key = nextKey;
-    if (k < endIndex) nextKey = monthKey(vd[k + 1]!);
-    if (k < endIndex && nextKey === key) continue; // not the last valuation of its month
+    if (k < endIndex && monthLast[k] !== 1) continue; // not the last valuation of its month
     // Sub-period (a, k]; split it at large flows first.
     if (largeFlowThreshold !== undefined) {
       let f = lastIndexAtOrBefore(flows.dates, vd[a]!) + 1;

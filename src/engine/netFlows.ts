@@ -10,7 +10,6 @@
  * - Netting several flows into one figure is an exact decimal sum (`sumMoney`), rounded once.
  */
 import { formatIsoDate, type EpochDay } from './calendarDate.js';
-import { lastIndexAtOrBefore } from './dateIndex.js';
 import { sumMoney } from './money.js';
 import { TIMING_END, TIMING_START, type CashFlowSeries, type FlowTiming, type PortfolioData } from './types.js';
 
@@ -62,79 +61,71 @@ export function flowProblem(p: PortfolioData): string | null {
 }
 
 /**
- * Net flows per valuation day for the daily method. Index i (i >= 1) belongs to the sub-period
- * (dates[i-1], dates[i]]; index 0 stays 0 (flows on the first valuation date are in the starting
- * value). `moved[i]` counts flows that were dated on a day without a valuation and joined day i as
- * start-of-day flows.
+ * Net flows per valuation day for the daily method, sparse: slot k holds valuation index
+ * `index[k]` (ascending, unique, >= 1), which belongs to the sub-period (dates[i-1], dates[i]],
+ * with its net start-of-day flow `start[k]`, net end-of-day flow `end[k]`, and `moved[k]`, the
+ * number of flows that were dated on a day without a valuation and joined day i as start-of-day
+ * flows. Flows on the first valuation date are in the starting value and get no slot.
  */
 export interface ValuationDayFlows {
-  start: Float64Array;
-  end: Float64Array;
-  moved: Int32Array;
-  /** Non-null when the flows cannot be placed (see `flowProblem`); the arrays are then all zero. */
+  index: number[];
+  start: number[];
+  end: number[];
+  moved: number[];
+  /** Non-null when the flows cannot be placed (see `flowProblem`); there are then no slots. */
   problem: string | null;
 }
 
 export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming): ValuationDayFlows {
+  const out: ValuationDayFlows = { index: [], start: [], end: [], moved: [], problem: flowProblem(p) };
   const vd = p.valuations.dates;
-  const nv = vd.length;
-  const start = new Float64Array(nv);
-  const end = new Float64Array(nv);
-  const moved = new Int32Array(nv);
-  const problem = flowProblem(p);
   const fd = p.flows.dates;
   const nf = fd.length;
-  if (problem !== null || nf === 0) return { start, end, moved, problem };
+  if (out.problem !== null || nf === 0) return out;
   const amounts = p.flows.amounts;
   const timing = p.flows.timing;
   const dflt = defaultTiming === 'start' ? 1 : 0;
-  // How many flows landed in each slot; slots with several are re-summed exactly below.
-  let startCount: Uint16Array | null = null;
-  let endCount: Uint16Array | null = null;
-  let multi = false;
   const first = vd[0]!;
   let j = 0;
-  for (let k = 0; k < nf; k++) {
-    const d = fd[k]!;
-    if (d === first) continue;
-    while (vd[j]! < d) j++;
-    const a = amounts[k]!;
-    const t = timing[k];
-    let isStart: boolean;
-    if (vd[j] !== d) {
-      moved[j]!++;
-      isStart = true;
-    } else {
-      isStart = (t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt) === 1;
+  let k = 0;
+  while (k < nf && fd[k] === first) k++;
+  while (k < nf) {
+    // The flows of one slot: dated in (vd[j-1], vd[j]] for the first j with vd[j] >= the flow date.
+    while (vd[j]! < fd[k]!) j++;
+    const day = vd[j]!;
+    let nStart = 0;
+    let nEnd = 0;
+    let moved = 0;
+    let sStart = 0;
+    let sEnd = 0;
+    const k0 = k;
+    for (; k < nf && fd[k]! <= day; k++) {
+      const t = timing[k];
+      const isStart = fd[k] !== day ? (moved++, true) : (t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt) === 1;
+      if (isStart) {
+        nStart++;
+        sStart += amounts[k]!;
+      } else {
+        nEnd++;
+        sEnd += amounts[k]!;
+      }
     }
-    if (isStart) {
-      startCount ??= new Uint16Array(nv);
-      if (startCount[j]! > 0) multi = true;
-      startCount[j] = Math.min(startCount[j]! + 1, 65535);
-      start[j] = start[j]! + a;
-    } else {
-      endCount ??= new Uint16Array(nv);
-      if (endCount[j]! > 0) multi = true;
-      endCount[j] = Math.min(endCount[j]! + 1, 65535);
-      end[j] = end[j]! + a;
-    }
-  }
-  if (multi) {
-    for (let i = 1; i < nv; i++) {
-      const many = (startCount !== null && startCount[i]! > 1) || (endCount !== null && endCount[i]! > 1);
-      if (!many) continue;
+    if (nStart > 1 || nEnd > 1) {
+      // Several flows in one figure: exact decimal netting, rounded once.
       const s: number[] = [];
       const e: number[] = [];
-      const lo = lastIndexAtOrBefore(fd, vd[i - 1]!) + 1;
-      const hi = lastIndexAtOrBefore(fd, vd[i]!);
-      for (let k = lo; k <= hi; k++) {
-        const t = timing[k];
-        const isStart = fd[k] !== vd[i] || (t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt) === 1;
-        (isStart ? s : e).push(amounts[k]!);
+      for (let q = k0; q < k; q++) {
+        const t = timing[q];
+        const isStart = fd[q] !== day || (t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt) === 1;
+        (isStart ? s : e).push(amounts[q]!);
       }
-      start[i] = s.length > 1 ? sumMoney(s) : s.length === 1 ? s[0]! : 0;
-      end[i] = e.length > 1 ? sumMoney(e) : e.length === 1 ? e[0]! : 0;
+      if (nStart > 1) sStart = sumMoney(s);
+      if (nEnd > 1) sEnd = sumMoney(e);
     }
+    out.index.push(j);
+    out.start.push(sStart);
+    out.end.push(sEnd);
+    out.moved.push(moved);
   }
-  return { start, end, moved, problem };
+  return out;
 }

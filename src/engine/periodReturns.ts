@@ -21,7 +21,7 @@ import { annualize, deannualize } from './annualize.js';
 import { formatIsoDate, type EpochDay } from './calendarDate.js';
 import { dailyTwr, linkDailyTwr, movedFlowCount, type DailyTwr } from './dailyTwr.js';
 import { lastIndexAtOrBefore } from './dateIndex.js';
-import { linkedModifiedDietz } from './linkedModifiedDietz.js';
+import { linkedModifiedDietz, monthLastFlags } from './linkedModifiedDietz.js';
 import { modifiedDietz } from './modifiedDietz.js';
 import { flowProblem, resolveFlows, type ResolvedFlows } from './netFlows.js';
 import { resolvePeriod, type PeriodSpec, type PeriodWindow } from './periods.js';
@@ -145,6 +145,7 @@ export function twrPeriodResults(
   const end = asOf ?? dates[n - 1]!;
   let daily: DailyTwr | null = null;
   let flows: ResolvedFlows | null = null;
+  let monthLast: Uint8Array | null = null;
   let problem: string | null | undefined;
   return periods.map((spec) => {
     const w = resolvePeriod(spec, end, dates);
@@ -173,7 +174,7 @@ export function twrPeriodResults(
     const outcome =
       opts.method === 'modified-dietz'
         ? modifiedDietz({ baseDate: dates[bIdx]!, baseValue: v[bIdx]!, endDate: dates[eIdx]!, endValue: v[eIdx]! }, flows)
-        : linkedModifiedDietz(p.valuations, flows, bIdx, eIdx, t);
+        : linkedModifiedDietz(p.valuations, flows, bIdx, eIdx, t, (monthLast ??= monthLastFlags(dates)));
     setOutcome(r, w, outcome);
     return r;
   });

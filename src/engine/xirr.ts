@@ -4,14 +4,20 @@
  * negative, money received is positive); several amounts on one date are netted.
  *
  * Method: substitute s = ln(1 + r) x (span / 365), span = last - first date, so the NPV is
- * g(s) = sum a_i exp(-s tau_i) with tau_i in [0, 1]. With exactly one sign change in the
- * date-ordered amounts the root is unique (Descartes' rule of signs, which holds for real
- * exponents) and is bracketed by stepping outward from s = 0. With several sign changes, g is
- * scanned on a grid |s| <= 60 (a growth factor of e^60 over the whole span) for sign changes:
- * none gives 'no_solution', one is solved, two or more give 'ambiguous' (rate null; the message
- * lists the rates found). Roots are refined by Brent's method to full float64 precision in s
- * (relative error of the rate ~1e-15). All amounts of one sign (or fewer than two non-zero dated
- * amounts) give 'no_solution'. Never a made-up number: rate is null unless status is 'ok'.
+ * g(s) = sum a_i exp(-s tau_i) with tau_i in [0, 1] (g -> sign(a_0) as s -> +inf, sign(a_m) as
+ * s -> -inf). By Laguerre's rule of signs (Descartes' rule for real exponents, on partial sums),
+ * the roots with s > 0 are at most the sign changes of the forward partial sums of the amounts,
+ * the roots with s < 0 at most those of the backward partial sums. When both bounds are <= 1
+ * (always so with one sign change in the amounts, and for the usual investor pattern of a start
+ * value, smaller flows and an end value), the signs of g(0) and of the limits give the exact
+ * number of roots on each side: none is 'no_solution', one is solved (bracketed by stepping
+ * outward from s = 0), one on each side is 'ambiguous'. Otherwise g is scanned on a grid
+ * |s| <= 60 (a growth factor of e^60 over the span) for sign changes: none gives 'no_solution',
+ * one is solved, two or more give 'ambiguous' (two roots closer than the grid step could go
+ * unseen there). Roots are refined by Brent's method to full float64 precision in s (relative
+ * error of 1 + rate ~1e-15). All amounts of one sign (or fewer than two non-zero dated amounts)
+ * give 'no_solution'. Never a made-up number: rate is null unless status is 'ok'; for
+ * 'ambiguous', the message lists the rates found.
  */
 
 export interface XirrResult {
@@ -84,22 +90,24 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
   const signFirst = Math.sign(a[0]!); // sign of g(s) as s -> +infinity
   const signLast = Math.sign(a[m - 1]!); // sign of g(s) as s -> -infinity
 
-  if (changes === 1) {
-    const g0 = g(0);
-    if (g0 === 0) return { status: 'ok', rate: 0 };
-    // The unique root is on the side where g must still change sign.
-    const dir = Math.sign(g0) === signFirst ? -1 : 1;
-    let inner = 0;
-    let gInner = g0;
-    for (let step = 0.25; step <= BRACKET_LIMIT; step *= 2) {
-      const outer = dir * step;
-      const gOuter = g(outer);
-      if (gOuter === 0) return okRate(toRate(outer));
-      if (Math.sign(gOuter) !== Math.sign(gInner)) return okRate(toRate(brent(g, inner, outer, gInner, gOuter)));
-      inner = outer;
-      gInner = gOuter;
+  // Roots with s > 0 are at most the sign changes of the forward partial sums a_0, a_0 + a_1, ...;
+  // roots with s < 0 at most those of the backward partial sums a_m, a_m + a_{m-1}, ... (Laguerre's
+  // rule of signs, applied to x = e^-s and to its reflection). When both bounds are <= 1, the
+  // signs of g(0) and of the limits decide exactly how many roots each side has.
+  const g0 = g(0);
+  if (g0 !== 0 && partialSumSignChanges(as, 1) <= 1 && partialSumSignChanges(as, -1) <= 1) {
+    const positive = Math.sign(g0) !== signFirst; // a root with s > 0 (rate above 0)
+    const negative = Math.sign(g0) !== signLast; // a root with s < 0
+    const found: number[] = [];
+    for (const dir of [positive ? 1 : 0, negative ? -1 : 0]) {
+      if (dir === 0) continue;
+      const root = bracketAndSolve(g, g0, dir);
+      if (root === null) return { status: 'no_solution', rate: null, message: 'no rate: the root is beyond any plausible growth over the period' };
+      found.push(root);
     }
-    return { status: 'no_solution', rate: null, message: 'no rate: the root is beyond any plausible growth over the period' };
+    if (found.length === 1) return okRate(toRate(found[0]!));
+    if (found.length === 0) return { status: 'no_solution', rate: null, message: 'no rate solves the cash flows' };
+    return ambiguous(found.map(toRate), false);
   }
 
   // Several sign changes: scan a grid dense near s = 0.
@@ -119,16 +127,48 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
     prevG = gs;
   }
   if (prevG !== 0 && Math.sign(prevG) !== signFirst) outside++;
-  if (roots.length + outside >= 2) {
-    const shown = roots.map((s) => toRate(s).toPrecision(6)).join(', ');
-    return {
-      status: 'ambiguous',
-      rate: null,
-      message: `several rates solve the cash flows${shown ? ` (${shown}${outside ? ', ...' : ''})` : ''}; the IRR is ambiguous`,
-    };
-  }
+  if (roots.length + outside >= 2) return ambiguous(roots.map(toRate), outside > 0);
   if (roots.length === 1) return okRate(toRate(roots[0]!));
   return { status: 'no_solution', rate: null, message: 'no rate solves the cash flows' };
+}
+
+function ambiguous(rates: number[], more: boolean): XirrResult {
+  const shown = rates.map((r) => r.toPrecision(6)).join(', ');
+  return {
+    status: 'ambiguous',
+    rate: null,
+    message: `several rates solve the cash flows${shown ? ` (${shown}${more ? ', ...' : ''})` : ''}; the IRR is ambiguous`,
+  };
+}
+
+/** Sign changes (zeros skipped) in the partial sums of a, taken forwards (dir 1) or backwards (-1). */
+function partialSumSignChanges(a: number[], dir: 1 | -1): number {
+  let sum = 0;
+  let last = 0;
+  let changes = 0;
+  for (let k = 0; k < a.length; k++) {
+    sum += a[dir === 1 ? k : a.length - 1 - k]!;
+    const sg = Math.sign(sum);
+    if (sg === 0) continue;
+    if (last !== 0 && sg !== last) changes++;
+    last = sg;
+  }
+  return changes;
+}
+
+/** Steps from s = 0 in direction dir until g changes sign, then refines; null beyond |s| = BRACKET_LIMIT. */
+function bracketAndSolve(g: (s: number) => number, g0: number, dir: number): number | null {
+  let inner = 0;
+  let gInner = g0;
+  for (let step = 0.25; step <= BRACKET_LIMIT; step *= 2) {
+    const outer = dir * step;
+    const gOuter = g(outer);
+    if (gOuter === 0) return outer;
+    if (Math.sign(gOuter) !== Math.sign(gInner)) return brent(g, inner, outer, gInner, gOuter);
+    inner = outer;
+    gInner = gOuter;
+  }
+  return null;
 }
 
 function okRate(rate: number): XirrResult {

@@ -77,6 +77,14 @@ describe('xirr', () => {
     expect(r.message).toContain('0.200000');
   });
 
+  it('one root above 0% and one below is ambiguous (found by the partial-sum sign rule)', () => {
+    // -100 + 205 x - 100 x^2 = 0: x = 0.8 or 1.25 -> r = 0.25 or -0.2
+    const r = xirr([0, 365, 730], [-100, 205, -100]);
+    expect(r.status).toBe('ambiguous');
+    expect(r.message).toContain('0.250000');
+    expect(r.message).toContain('-0.200000');
+  });
+
   it('several sign changes with a single root are solved', () => {
     // -1000, +500 (withdrawal), -200 (contribution), +900: NPV is monotone in r here
     const d = [0, 100, 200, 365];
