@@ -34,20 +34,20 @@ export interface MdPeriod {
 
 export function modifiedDietz(period: MdPeriod, flows: ResolvedFlows): ReturnOutcome {
   const { baseDate, baseValue, endDate, endValue } = period;
-  const span = `(${formatIsoDate(baseDate)}, ${formatIsoDate(endDate)}]`;
+  const span = (): string => `(${formatIsoDate(baseDate)}, ${formatIsoDate(endDate)}]`; // only for messages
   const T = endDate - baseDate;
-  if (!(T > 0)) return invalidReturn(`Modified Dietz needs an end date after the base date, got ${span}`);
+  if (!(T > 0)) return invalidReturn(`Modified Dietz needs an end date after the base date, got ${span()}`);
   if (!(baseValue >= 0)) {
-    return invalidReturn(`negative value ${baseValue} on ${formatIsoDate(baseDate)} (start of the Modified Dietz period ${span})`);
+    return invalidReturn(`negative value ${baseValue} on ${formatIsoDate(baseDate)} (start of the Modified Dietz period ${span()})`);
   }
   if (!(endValue >= 0)) {
-    return invalidReturn(`negative value ${endValue} on ${formatIsoDate(endDate)} (end of the Modified Dietz period ${span})`);
+    return invalidReturn(`negative value ${endValue} on ${formatIsoDate(endDate)} (end of the Modified Dietz period ${span()})`);
   }
   const lo = lastIndexAtOrBefore(flows.dates, baseDate) + 1;
   const hi = lastIndexAtOrBefore(flows.dates, endDate); // inclusive
   if (hi < lo) {
     // No flows: (V_E - V_B) / V_B, the float difference being the correctly rounded exact one.
-    if (!(baseValue > 0)) return invalidReturn(zeroDenominator(baseDate, span, baseValue));
+    if (!(baseValue > 0)) return invalidReturn(zeroDenominator(baseDate, span(), baseValue));
     return okReturn((endValue - baseValue) / baseValue);
   }
   const cents = centsSums(baseValue, endValue, T, baseDate, flows, lo, hi);
@@ -69,7 +69,7 @@ export function modifiedDietz(period: MdPeriod, flows: ResolvedFlows): ReturnOut
     num = new Money(endValue).minus(vb).minus(sumF).toNumber();
     den = vb.plus(sumWeighted.div(T)).toNumber();
   }
-  if (!(den > 0)) return invalidReturn(zeroDenominator(baseDate, span, den));
+  if (!(den > 0)) return invalidReturn(zeroDenominator(baseDate, span(), den));
   return okReturn(num / den);
 }
 
