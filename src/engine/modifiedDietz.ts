@@ -45,11 +45,6 @@ export function modifiedDietz(period: MdPeriod, flows: ResolvedFlows): ReturnOut
   }
   const lo = lastIndexAtOrBefore(flows.dates, baseDate) + 1;
   const hi = lastIndexAtOrBefore(flows.dates, endDate); // inclusive
-  if (hi < lo) {
-    // No flows: (V_E - V_B) / V_B, the float difference being the correctly rounded exact one.
-    if (!(baseValue > 0)) return invalidReturn(zeroDenominator(baseDate, span(), baseValue));
-    return okReturn((endValue - baseValue) / baseValue);
-  }
   const cents = centsSums(baseValue, endValue, T, baseDate, flows, lo, hi);
   let num: number;
   let den: number;

@@ -109,6 +109,26 @@ describe('daily TWR', () => {
     expect(movedFlowCount(d, 0, 1)).toBe(2);
   });
 
+  it('flow slots: first-date flows skipped, timings netted per slot, moved flows start-of-day', () => {
+    const p = portfolio(
+      [
+        ['2024-01-05', 1000], // Fri
+        ['2024-01-08', 1000], // Mon
+        ['2024-01-09', 1000], // Tue
+      ],
+      [
+        ['2024-01-05', 7, 'start'], // first valuation date: in the starting value
+        ['2024-01-06', 1, 'end'], // Sat -> Mon start
+        ['2024-01-08', 2, 'start'],
+        ['2024-01-08', 4, 'end'],
+        ['2024-01-08', 8], // run default
+        ['2024-01-09', 16, 'start'],
+      ],
+    );
+    expect(flowsByValuationDay(p, 'end')).toEqual({ index: [1, 2], start: [3, 16], end: [12, 0], moved: [1, 0], problem: null });
+    expect(flowsByValuationDay(p, 'start')).toEqual({ index: [1, 2], start: [11, 16], end: [4, 0], moved: [1, 0], problem: null });
+  });
+
   it('several flows on a day are netted exactly (0.1 + 0.2 is 0.3)', () => {
     const p = portfolio(VALS, [
       ['2024-01-03', 0.1, 'end'],

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linkedModifiedDietz } from '../../src/engine/linkedModifiedDietz.js';
+import { linkedModifiedDietz, monthLastFlags } from '../../src/engine/linkedModifiedDietz.js';
+import { Money } from '../../src/engine/money.js';
 import { modifiedDietz } from '../../src/engine/modifiedDietz.js';
 import { resolveFlows } from '../../src/engine/netFlows.js';
 import { twrPeriodResults } from '../../src/engine/periodReturns.js';
@@ -52,6 +54,46 @@ describe('Modified Dietz', () => {
     ).toBeCloseTo(expected, 15);
   });
 
+  it('amounts finer than cents take the decimal path: same formula', () => {
+    const r = modifiedDietz(
+      { ...BASE, baseValue: 1000.0001, endValue: 1200.0005 },
+      resolveFlows(portfolio([], [['2024-02-10', 100.00005, 'end']]).flows, 'end'),
+    );
+    expect(r.value).toBeCloseTo((1200.0005 - 1000.0001 - 100.00005) / (1000.0001 + (100.00005 * 19) / 29), 14);
+  });
+
+  it('equals the exact decimal formula (num and den each rounded once) for whole-cent data', () => {
+    const cents = (min: number, max: number) => fc.integer({ min, max }).map((c) => c / 100);
+    fc.assert(
+      fc.property(
+        cents(1, 1e10),
+        cents(0, 1e10),
+        fc.array(fc.record({ t: fc.integer({ min: 1, max: 29 }), a: cents(-1e9, 1e9), start: fc.boolean() }), { maxLength: 8 }),
+        (vb, ve, rows) => {
+          rows.sort((x, y) => x.t - y.t);
+          const flows = {
+            dates: Int32Array.from(rows.map((r) => BASE.baseDate + r.t)),
+            amounts: Float64Array.from(rows.map((r) => r.a)),
+            start: Uint8Array.from(rows.map((r) => (r.start ? 1 : 0))),
+          };
+          const got = modifiedDietz({ ...BASE, baseValue: vb, endValue: ve }, flows);
+          // Reference in decimal: R = (V_E - V_B - sum F) / (V_B + sum (29 - t + s) F / 29)
+          let num = new Money(ve).minus(vb);
+          let den = new Money(vb);
+          for (const r of rows) {
+            num = num.minus(new Money(r.a));
+            den = den.plus(new Money(r.a).times(29 - r.t + (r.start ? 1 : 0)).div(29));
+          }
+          if (den.toNumber() <= 0) {
+            expect(got.status).toBe('invalid_input');
+            return;
+          }
+          expect(got.value).toBe(num.toNumber() / den.toNumber());
+        },
+      ),
+    );
+  });
+
   it('a non-positive denominator is invalid_input naming the period', () => {
     const r = modifiedDietz({ ...BASE, baseValue: 0 }, resolveFlows(portfolio([], [['2024-02-29', 10, 'end']]).flows, 'end'));
     expect(r.status).toBe('invalid_input');
@@ -60,6 +102,11 @@ describe('Modified Dietz', () => {
 });
 
 describe('linked Modified Dietz', () => {
+  it('monthLastFlags marks the last valuation of each calendar month', () => {
+    const dates = Int32Array.from(['2024-01-30', '2024-01-31', '2024-02-01', '2024-02-28', '2024-03-29', '2025-03-03', '2025-03-04'].map(day));
+    expect(Array.from(monthLastFlags(dates))).toEqual([0, 1, 0, 1, 1, 0, 1]);
+  });
+
   const vals: [string, number][] = [
     ['2023-12-31', 1000],
     ['2024-01-15', 1550],
