@@ -1,0 +1,158 @@
+/**
+ * Everything the batch computes for one portfolio: the chosen metrics for every period, as flat
+ * result rows. The CLI's `perfcalc run`, its worker threads and the SQS worker all call this one
+ * function, so a number means the same thing wherever it was made.
+ */
+import type { EpochDay } from '../engine/calendarDate.js';
+import { formatIsoDate } from '../engine/calendarDate.js';
+import { dailyTwr } from '../engine/dailyTwr.js';
+import { lastIndexAtOrBefore } from '../engine/dateIndex.js';
+import { monthlyReturns } from '../engine/monthlyReturns.js';
+import { mwrPeriodResults, twrPeriodResults, type PeriodResult, type ReturnMethod } from '../engine/periodReturns.js';
+import { resolvePeriod, type PeriodSpec } from '../engine/periods.js';
+import { RISK_METRIC_KEYS, riskMetrics, type RiskMetricKey } from '../engine/riskMetrics.js';
+import type { FlowTiming, PortfolioData, ResultStatus, ReturnSeries } from '../engine/types.js';
+
+/** `monthly`: risk on calendar-month returns linked from the daily ones (GIPS); `daily`: on the daily sub-period returns. */
+export type RiskFrequency = 'monthly' | 'daily';
+
+/** The options that determine a portfolio's results (they are part of its cache key). */
+export interface ComputeOptions {
+  periods: PeriodSpec[];
+  /** twr and mwr rows, and which risk metrics (empty: none). */
+  twr: boolean;
+  mwr: boolean;
+  risk: RiskMetricKey[];
+  method: ReturnMethod;
+  flowTiming: FlowTiming;
+  largeFlow?: number;
+  asOf?: EpochDay;
+  riskFrequency: RiskFrequency;
+  /** Periods per year for risk; default: 12 for monthly, detected for daily. */
+  scale?: number;
+  mar: number;
+  confidence: number;
+  /** Annual risk-free rate when no risk-free series is given. */
+  rf?: number;
+}
+
+/** Series shared by every portfolio of a run. */
+export interface ComputeContext {
+  benchmark?: ReturnSeries;
+  riskFree?: ReturnSeries;
+}
+
+/** One result: a metric of a portfolio over a period. `value` is null unless status is 'ok'. */
+export interface ResultRow {
+  portfolio_id: string;
+  period: string;
+  start_date: string;
+  end_date: string;
+  metric: string;
+  value: number | null;
+  method: string;
+  status: ResultStatus | 'not_computable';
+  /** Why the value is null, or a note on how it was made (warnings joined by '; '). */
+  note: string;
+}
+
+function periodRows(r: PeriodResult, metric: 'twr' | 'mwr'): ResultRow[] {
+  const note = r.warnings.join('; ');
+  const rows: ResultRow[] = [
+    {
+      portfolio_id: r.portfolio_id,
+      period: r.period,
+      start_date: r.start_date,
+      end_date: r.end_date,
+      metric,
+      value: r.cumulative_return,
+      method: r.method,
+      status: r.status,
+      note,
+    },
+  ];
+  if (r.annualized) {
+    rows.push({ ...rows[0]!, metric: `${metric}_annualized`, value: r.annualized_return });
+  }
+  return rows;
+}
+
+function clip(s: ReturnSeries, lo: number, hi: number): ReturnSeries {
+  const a = lastIndexAtOrBefore(s.dates, lo) + 1;
+  const b = lastIndexAtOrBefore(s.dates, hi) + 1;
+  return { seriesId: s.seriesId, dates: s.dates.subarray(a, b), returns: s.returns.subarray(a, b) };
+}
+
+/**
+ * Risk rows for each period: the metrics of the portfolio's own returns inside the period
+ * (base, end], daily sub-period returns or their calendar-month linking, with the benchmark and
+ * risk-free series clipped to the same window (and linked to months likewise).
+ */
+function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, twrRows: PeriodResult[] | null): ResultRow[] {
+  const dates = p.valuations.dates;
+  const method = `risk-${opts.riskFrequency}`;
+  const rows: ResultRow[] = [];
+  const n = dates.length;
+  const end = opts.asOf ?? dates[n - 1];
+  const daily = n > 1 ? dailyTwr(p, opts.flowTiming) : null;
+  for (const spec of opts.periods) {
+    const w = end === undefined ? null : resolvePeriod(spec, end, dates);
+    const emit = (status: ResultRow['status'], note: string, values?: Record<RiskMetricKey, number | null>, warnings: string[] = []) => {
+      for (const key of opts.risk) {
+        const v = values ? values[key] : null;
+        rows.push({
+          portfolio_id: p.portfolioId,
+          period: spec.label,
+          start_date: w ? formatIsoDate(w.start) : '',
+          end_date: w ? formatIsoDate(w.end) : '',
+          metric: key,
+          value: v,
+          method,
+          status: values ? (v === null ? 'not_computable' : 'ok') : status,
+          note: values ? warnings.filter((x) => v === null || !x.includes('null')).join('; ') : note,
+        });
+      }
+    };
+    if (!w || w.status !== 'ok' || !daily) {
+      emit(w?.status ?? 'no_data', w ? `period ${w.status}` : 'the portfolio has no valuations');
+      continue;
+    }
+    const bIdx = lastIndexAtOrBefore(dates, w.base!);
+    const eIdx = lastIndexAtOrBefore(dates, w.endValuation!);
+    if (daily.problem !== null || daily.invalid.some((i) => i > bIdx && i <= eIdx)) {
+      const twrNote = twrRows?.find((r) => r.period === spec.label)?.warnings.join('; ');
+      emit('invalid_input', daily.problem ?? twrNote ?? 'a sub-period in the window has no valid return');
+      continue;
+    }
+    let series: ReturnSeries = { seriesId: p.portfolioId, dates: dates.subarray(bIdx + 1, eIdx + 1), returns: daily.returns.subarray(bIdx + 1, eIdx + 1) };
+    let benchmark = ctx.benchmark ? clip(ctx.benchmark, dates[bIdx]!, dates[eIdx]!) : undefined;
+    let riskFree = ctx.riskFree ? clip(ctx.riskFree, dates[bIdx]!, dates[eIdx]!) : undefined;
+    if (opts.riskFrequency === 'monthly') {
+      series = monthlyReturns(series);
+      benchmark = benchmark && monthlyReturns(benchmark);
+      riskFree = riskFree && monthlyReturns(riskFree);
+    }
+    const scale = opts.scale ?? (opts.riskFrequency === 'monthly' ? 12 : undefined);
+    const res = riskMetrics({ series, benchmark, riskFree }, { scale, mar: opts.mar, confidence: opts.confidence, rf: opts.rf });
+    emit('ok', '', res.metrics, res.warnings);
+  }
+  return rows;
+}
+
+/**
+ * All result rows of one portfolio, in a fixed order: periods as given, and within a period twr,
+ * twr_annualized, mwr, mwr_annualized, then the risk metrics in the issue's key order.
+ */
+export function computePortfolio(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext): ResultRow[] {
+  const twr = opts.twr ? twrPeriodResults(p, opts.periods, opts.asOf, { method: opts.method, flowTiming: opts.flowTiming, largeFlowThreshold: opts.largeFlow }) : null;
+  const mwr = opts.mwr ? mwrPeriodResults(p, opts.periods, opts.asOf, { flowTiming: opts.flowTiming }) : null;
+  const risk = opts.risk.length > 0 ? riskRows(p, opts, ctx, twr) : [];
+  const order = new Map(RISK_METRIC_KEYS.map((k, i) => [k as string, i]));
+  const out: ResultRow[] = [];
+  opts.periods.forEach((spec, i) => {
+    if (twr) out.push(...periodRows(twr[i]!, 'twr'));
+    if (mwr) out.push(...periodRows(mwr[i]!, 'mwr'));
+    out.push(...risk.filter((r) => r.period === spec.label).sort((a, b) => order.get(a.metric)! - order.get(b.metric)!));
+  });
+  return out;
+}

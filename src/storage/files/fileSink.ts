@@ -1,0 +1,57 @@
+/**
+ * The local-files sink of `perfcalc run`: results.csv and/or results.json, errors.csv and
+ * summary.json in the run's output directory. Each file is written to a temp file and renamed,
+ * so it appears complete or not at all; summary.json is written last, so its presence means the
+ * run's files are all there.
+ */
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { writeFileAtomic } from '../../output/atomicWrite.js';
+import { RESULT_COLUMNS, type PortfolioError, type RunResultRow } from '../../batch/runBatch.js';
+
+export type ResultFileFormat = 'csv' | 'json';
+
+function csvValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  return String(v);
+}
+
+/** results.csv: one row per portfolio x period x metric, full float precision, null as an empty cell. */
+export function resultsCsv(rows: readonly RunResultRow[]): string {
+  return stringify(
+    rows.map((r) => RESULT_COLUMNS.map((c) => csvValue(r[c]))),
+    { header: true, columns: RESULT_COLUMNS as string[], record_delimiter: '\n' },
+  );
+}
+
+export function errorsCsv(errors: readonly PortfolioError[]): string {
+  return stringify(
+    errors.map((e) => [e.portfolio_id, e.stage, e.message]),
+    { header: true, columns: ['portfolio_id', 'stage', 'message'], record_delimiter: '\n' },
+  );
+}
+
+export interface RunFiles {
+  results: string[];
+  errors: string;
+  summary: string;
+}
+
+export async function writeRunFiles(
+  outDir: string,
+  data: { rows: readonly RunResultRow[]; errors: readonly PortfolioError[]; summary: unknown },
+  formats: readonly ResultFileFormat[],
+): Promise<RunFiles> {
+  const results: string[] = [];
+  for (const f of formats) {
+    const path = join(outDir, `results.${f}`);
+    await writeFileAtomic(path, f === 'csv' ? resultsCsv(data.rows) : `${JSON.stringify(data.rows)}\n`);
+    results.push(path);
+  }
+  const errors = join(outDir, 'errors.csv');
+  await writeFileAtomic(errors, errorsCsv(data.errors));
+  const summary = join(outDir, 'summary.json');
+  await writeFileAtomic(summary, `${JSON.stringify(data.summary, null, 2)}\n`);
+  return { results, errors, summary };
+}
