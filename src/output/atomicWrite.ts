@@ -6,8 +6,10 @@ import { basename, dirname, join } from 'node:path';
  * Writes a file so that readers only ever see the complete old or the complete new content:
  * the data goes to a temp file in the same directory, is flushed to disk, then renamed over the
  * target (rename is atomic within a file system). On any failure the temp file is removed.
+ * `opts.fsync: false` skips the flush (still atomic for readers, not durable across a power
+ * loss): for caches, whose entries are checksummed and cheap to lose.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { fsync?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -15,7 +17,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     const fh = await open(tmp, 'wx');
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (opts.fsync !== false) await fh.sync();
     } finally {
       await fh.close();
     }

@@ -1,0 +1,84 @@
+/**
+ * sha256 helpers for provenance and cache keys (node:crypto; hex digests, lower case).
+ *
+ * - `sha256File` streams a file (constant memory) and returns its digest and size: the audit
+ *   log's input digests.
+ * - `canonicalJson` / `digestJson` give the same text and digest for equal JSON values whatever
+ *   their object key order: the digest of the options that determine a result.
+ * - `digestArrays` hashes typed-array columns (a portfolio's dates, values, flows) without
+ *   copying them to text.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** Lower-case hex sha256 of a string (UTF-8) or bytes. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A file's sha256 (hex) and length in bytes, read as a stream (the file is never held in memory). */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const b = chunk as Buffer;
+    bytes += b.length;
+    hash.update(b);
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/**
+ * JSON text with object keys sorted (by UTF-16 code unit order, i.e. Array.prototype.sort) at
+ * every depth, no whitespace; arrays keep their order. Object properties whose value is
+ * `undefined` are left out (as JSON.stringify does). Throws TypeError for values JSON cannot
+ * represent faithfully: non-finite numbers, bigint, functions, symbols, and `undefined` outside an
+ * object property, so two different option sets can never share a digest by both becoming null.
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value, '$');
+}
+
+function write(v: unknown, path: string): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(v);
+    case 'number':
+      if (!Number.isFinite(v)) throw new TypeError(`canonicalJson: ${path} is ${v}, which JSON cannot represent`);
+      return JSON.stringify(v);
+    case 'object': {
+      if (Array.isArray(v)) return `[${v.map((x, i) => write(x, `${path}[${i}]`)).join(',')}]`;
+      const obj = v as Record<string, unknown>;
+      if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return write((obj as { toJSON(): unknown }).toJSON(), path);
+      const parts: string[] = [];
+      for (const k of Object.keys(obj).sort()) {
+        const x = obj[k];
+        if (x === undefined) continue;
+        parts.push(`${JSON.stringify(k)}:${write(x, `${path}.${k}`)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: ${path} is a ${typeof v}, which JSON cannot represent`);
+  }
+}
+
+/** sha256 (hex) of `canonicalJson(value)`. */
+export function digestJson(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}
+
+/**
+ * sha256 (hex) over typed arrays, each preceded by its element type name and byte length, so
+ * ([1,2],[3]) and ([1],[2,3]) differ. Bytes are hashed in the platform's byte order (little-endian
+ * on every platform Node supports in practice), so digests are comparable between machines.
+ */
+export function digestArrays(arrays: readonly ArrayBufferView[], hash: Hash = createHash('sha256')): string {
+  for (const a of arrays) {
+    hash.update(`${a.constructor.name}:${a.byteLength};`);
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+  return hash.digest('hex');
+}
