@@ -16,6 +16,14 @@ export interface CalendarYear {
  * (PerformanceAnalytics' table.CalendarReturns, without its rounding to one decimal of percent).
  * NaN returns are skipped. Dates must be ascending.
  */
+/**
+ * (1 + c)(1 + r) - 1 written as c + r + c r: a single return comes back exactly (0.0074, not
+ * 0.007400000000000073), and small returns keep their low digits.
+ */
+function compound(c: number, r: number): number {
+  return c + r + c * r;
+}
+
 export function calendarReturns(dates: Int32Array, returns: Float64Array): { years: CalendarYear[] } {
   const byYear = new Map<number, { growth: number[]; seen: boolean[]; total: number; any: boolean }>();
   let first = Number.POSITIVE_INFINITY;
@@ -28,12 +36,12 @@ export function calendarReturns(dates: Int32Array, returns: Float64Array): { yea
     last = Math.max(last, year);
     let row = byYear.get(year);
     if (row === undefined) {
-      row = { growth: new Array<number>(12).fill(1), seen: new Array<boolean>(12).fill(false), total: 1, any: false };
+      row = { growth: new Array<number>(12).fill(0), seen: new Array<boolean>(12).fill(false), total: 0, any: false };
       byYear.set(year, row);
     }
-    row.growth[month - 1] = (row.growth[month - 1] as number) * (1 + r);
+    row.growth[month - 1] = compound(row.growth[month - 1] as number, r);
     row.seen[month - 1] = true;
-    row.total *= 1 + r;
+    row.total = compound(row.total, r);
     row.any = true;
   }
   const years: CalendarYear[] = [];
@@ -45,8 +53,8 @@ export function calendarReturns(dates: Int32Array, returns: Float64Array): { yea
     }
     years.push({
       year: y,
-      months: row.growth.map((g, k) => (row.seen[k] ? g - 1 : null)),
-      total: row.any ? row.total - 1 : null,
+      months: row.growth.map((g, k) => (row.seen[k] ? g : null)),
+      total: row.any ? row.total : null,
     });
   }
   return { years };

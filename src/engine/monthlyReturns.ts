@@ -14,7 +14,7 @@ export function monthlyReturns(s: ReturnSeries): ReturnSeries {
   const dates: number[] = [];
   const returns: number[] = [];
   let month = Number.NaN;
-  let growth = 1;
+  let cumulative = 0;
   for (let i = 0; i < s.dates.length; i++) {
     const r = s.returns[i]!;
     if (Number.isNaN(r)) continue;
@@ -22,16 +22,17 @@ export function monthlyReturns(s: ReturnSeries): ReturnSeries {
     if (m !== month) {
       if (!Number.isNaN(month)) {
         dates.push(month);
-        returns.push(growth - 1);
+        returns.push(cumulative);
       }
       month = m;
-      growth = 1;
+      cumulative = 0;
     }
-    growth *= 1 + r;
+    // (1 + c)(1 + r) - 1 as c + r + c r: one observation comes back exactly
+    cumulative = cumulative + r + cumulative * r;
   }
   if (!Number.isNaN(month)) {
     dates.push(month);
-    returns.push(growth - 1);
+    returns.push(cumulative);
   }
   return { seriesId: s.seriesId, dates: Int32Array.from(dates), returns: Float64Array.from(returns) };
 }
