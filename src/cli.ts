@@ -185,7 +185,7 @@ Example:
   $ perfcalc risk --valuations fixtures/valuations.csv --returns fixtures/benchmark.csv --benchmark BENCH --rf-series RF --portfolio P-001 --series P-001`,
     )
     .action(async (flags) => {
-      const results = await risk({ ...flags, riskFreeSeries: flags.rfSeries });
+      const results = await risk({ ...flags, portfolios: flags.portfolio, riskFreeSeries: flags.rfSeries });
       await emitRecords(results.map(flattenRisk), riskResultView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
     });
 
@@ -198,7 +198,7 @@ Example:
   $ perfcalc returns --valuations fixtures/valuations.csv --cash-flows fixtures/cash_flows.csv --portfolio P-001`,
     )
     .action(async (flags) => {
-      const rows = await calendar(flags);
+      const rows = await calendar({ ...flags, portfolios: flags.portfolio });
       await emitRecords(rows, calendarView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
     });
 
