@@ -68,7 +68,11 @@ export interface ProgressSummary {
 export interface Progress {
   /** Counts `n` finished items (failed ones with outcome 'failed'); redraws if the throttle allows. */
   tick(outcome?: 'ok' | 'failed', n?: number): void;
-  /** Runs `write` with the spinner line cleared, then redraws it (for log lines during a run). */
+  /**
+   * Runs `write` with the spinner line cleared, then redraws it (for log lines during a run).
+   * ora 9 also does this by itself for writes to the stream it spins on and to process.stdout and
+   * stderr; `pause` keeps any other Spinner honest.
+   */
   pause(write: () => void): void;
   /** Stops the display, prints the summary (unless quiet) and returns it; `extra` fields are appended. */
   finish(extra?: Record<string, number | string>): ProgressSummary;
