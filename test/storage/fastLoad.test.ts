@@ -1,0 +1,319 @@
+/**
+ * Differential tests: the byte-level fast path (fastLoad.ts) against the csv-parse loaders,
+ * over hand-written and fast-check-generated files, valid and malformed. Both must give the
+ * same PortfolioLoad (portfolios' arrays, problems, totals) or the same InputError.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { loadPortfolios, type PortfolioLoad } from '../../src/storage/csv/loadPortfolios.js';
+import {
+  loadPortfoliosFast,
+  readCashFlowsPlain,
+  readValuationsPlain,
+} from '../../src/storage/csv/fastLoad.js';
+import { csvFile } from './csvFiles.js';
+
+type Outcome =
+  | { error: { problems: unknown[]; total: number } }
+  | {
+      portfolios: Array<[string, number[], number[], number[], number[], number[]]>;
+      problems: Array<[string, unknown[]]>;
+      problemTotal: number;
+      files: string[];
+    };
+
+/** Plain arrays; -0 written as the string '-0' so that it cannot compare equal to 0. */
+function plain(a: ArrayLike<number>): number[] {
+  return Array.from(a, (x) => (Object.is(x, -0) ? ('-0' as unknown as number) : x));
+}
+
+function normal(load: PortfolioLoad): Outcome {
+  return {
+    portfolios: [...load.portfolios].map(([id, p]) => [
+      id,
+      plain(p.valuations.dates),
+      plain(p.valuations.values),
+      plain(p.flows.dates),
+      plain(p.flows.amounts),
+      plain(p.flows.timing),
+    ]),
+    problems: [...load.problems],
+    problemTotal: load.problemTotal,
+    files: load.files,
+  };
+}
+
+async function outcome(run: () => Promise<PortfolioLoad>): Promise<Outcome> {
+  try {
+    return normal(await run());
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { error: { problems: err.problems, total: err.total } };
+  }
+}
+
+/** Loads with both paths, expects the same outcome and returns it. */
+async function same(valuations: string, cashFlows?: string): Promise<Outcome> {
+  const opts = cashFlows === undefined ? { valuations } : { valuations, cashFlows };
+  const slow = await outcome(() => loadPortfolios(opts));
+  const fast = await outcome(() => loadPortfoliosFast(opts));
+  expect(fast).toEqual(slow);
+  return fast;
+}
+
+// Epoch days written out: 2024-01-01 is 54 * 365 + 13 leap days (1972..2020) = 19723.
+const JAN1_2024 = 19723;
+
+describe('fast loader: hand-written files', () => {
+  it('reads the plain layout itself, with the csv-parse values (BOM, CRLF, reordered and extra columns)', async () => {
+    const v = await csvFile(
+      'v.csv',
+      '\ufeffMarket_Value,note, DATE ,portfolio_id\r\n' + '101.5,x,2024-01-03,P1\r\n' + '100,y,2024-01-02,P1\r\n' + '\r\n' + '2000.25,z,2024-01-02,P2\r\n',
+    );
+    const c = await csvFile('c.csv', 'portfolio_id,date,amount,timing\n' + 'P1,2024-01-03,-5.5,START\n' + 'P1,2024-01-03,1.25,start\n' + 'P1,2024-01-03,7,\n');
+    expect(await readValuationsPlain(v)).toBeDefined();
+    expect(await readCashFlowsPlain(c)).toBeDefined();
+    const out = await same(v, c);
+    // P1: 2024-01-02 -> 100, 2024-01-03 -> 101.5; flows on 2024-01-03: default 7, start -5.5 + 1.25 = -4.25
+    expect(out).toEqual({
+      portfolios: [
+        ['P1', [JAN1_2024 + 1, JAN1_2024 + 2], [100, 101.5], [JAN1_2024 + 2, JAN1_2024 + 2], [7, -4.25], [0, 2]],
+        ['P2', [JAN1_2024 + 1], [2000.25], [], [], []],
+      ],
+      problems: [],
+      problemTotal: 0,
+      files: [v, c],
+    });
+  });
+
+  it('gives the same row problems: bad dates, bad and non-positive values, blanks, duplicates, timings, currencies', async () => {
+    const v = await csvFile(
+      'v.csv',
+      'portfolio_id,date,market_value,currency\n' +
+        'P1,2024-02-30,5,USD\n' +
+        'P1,2024-01-02,0,USD\n' +
+        'P1,2024-01-03,-1.5,USD\n' +
+        'P1,,1,USD\n' +
+        'P1,2024-01-04,,EUR\n' +
+        'P1,2024-01-05,1e3,USD\n' +
+        'P1,2024-01-05,12.5,USD\n' +
+        'P2, 2024-01-02 ,abc,\n' +
+        'P2,2024-1-2,3,\n' +
+        'P3,2024-01-02,1234567890123456789,\n' +
+        'P3,2024-01-03,0.1000000000000000055511151231257827,\n',
+    );
+    const c = await csvFile('c.csv', 'portfolio_id,date,amount,timing,currency\n' + 'P3,2024-01-02,12345678901234567.5,end,GBP\n' + 'P3,2024-01-02,1,later,\n' + 'P4,2024-01-02,1,,\n');
+    expect(await readValuationsPlain(v)).toBeDefined();
+    const out = await same(v, c);
+    if (!('problems' in out)) throw new Error('expected a load');
+    const p1 = (out.problems.find(([id]) => id === 'P1') as [string, Array<{ line: number; message: string }>])[1];
+    expect(p1.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      '2: "2024-02-30" is not a date (expected YYYY-MM-DD)',
+      '3: "0" is not positive (a return needs a positive value)',
+      '4: "-1.5" is not positive (a return needs a positive value)',
+      '5: value is blank',
+      '6: value is blank',
+      '6: portfolio \'P1\' has mixed currencies: "EUR" here, "USD" on line 2',
+      "8: duplicate valuation for portfolio 'P1' on 2024-01-05 (also on line 7)",
+    ]);
+  });
+
+  it('throws the same file-level errors: blank id, wrong field counts, missing column, header only, empty, missing file', async () => {
+    const cases = [
+      'portfolio_id,date,market_value\nP1,2024-01-02,1\n ,2024-01-03,1\nP1,2024-01-04\nP1,2024-01-05,1,2\n',
+      'date,market_value\n2024-01-02,1\n',
+      'portfolio_id,date,market_value\n',
+      'portfolio_id,date,market_value',
+      '',
+      '\n\n',
+    ];
+    for (const text of cases) {
+      const v = await csvFile('v.csv', text);
+      const out = await same(v);
+      expect('error' in out).toBe(true);
+    }
+    await same('/nonexistent/perfcalc/v.csv');
+  });
+
+  it('hands quoted files, bare CRs, mixed line endings and leading blank lines to csv-parse and still agrees', async () => {
+    const texts = [
+      'portfolio_id,date,market_value\n"P1",2024-01-02,1\n',
+      'portfolio_id,date,market_value\nP1,2024-01-02,"1,5"\n',
+      'portfolio_id,date,market_value\nP1,2024-01-02,1"\n',
+      'portfolio_id,date,market_value\rP1,2024-01-02,1\r',
+      'portfolio_id,date,market_value\r\nP1,2024-01-02,1\nP1,2024-01-03,2\r\n',
+      'portfolio_id,date,market_value\nP1,2024-01-02,1\r\nP1,2024-01-03,2\n',
+      '\n\nportfolio_id,date,market_value\nP1,2024-01-02,1\n',
+    ];
+    for (const text of texts) {
+      const v = await csvFile('v.csv', text);
+      expect(await readValuationsPlain(v)).toBeUndefined();
+      await same(v);
+    }
+  });
+
+  it('reads non-ASCII ids and a last line without a line ending', async () => {
+    const v = await csvFile('v.csv', 'portfolio_id,date,market_value\r\nÄ1,2024-01-02,1.5\r\n\u00a0Ä1\u00a0,2024-01-03,2');
+    expect(await readValuationsPlain(v)).toBeDefined();
+    const out = await same(v);
+    expect(out).toEqual({
+      portfolios: [['Ä1', [JAN1_2024 + 1, JAN1_2024 + 2], [1.5, 2], [], [], []]],
+      problems: [],
+      problemTotal: 0,
+      files: [v],
+    });
+  });
+});
+
+// ---- generated files ----------------------------------------------------------------------
+
+const ID = fc.constantFrom('P1', 'P2', 'P10', ' P2', 'Ä7', 'Q-9');
+const BAD_ID = fc.constantFrom('', '  ');
+const DATE_OK = fc.integer({ min: 0, max: 40 }).map((k) => {
+  const d = new Date(Date.UTC(2023, 11, 20) + k * 86_400_000);
+  return d.toISOString().slice(0, 10);
+});
+const DATE_BAD = fc.constantFrom('', ' ', '2024-02-30', '2023-13-01', '2024-1-05', '20240105', 'abcd-ef-gh', ' 2024-01-05 ', '2024-01-05x', '0000-02-29');
+const VALUE_OK = fc.oneof(
+  fc.integer({ min: 1, max: 99_999_999 }).map((c) => (c / 100).toFixed(2)),
+  fc.integer({ min: 1, max: 9_999_999 }).map(String),
+  fc.bigInt({ min: 1n, max: 10n ** 20n }).map((b) => `${b}.${String(b % 1000n).padStart(3, '0')}`),
+  fc.constantFrom('0.1', '5.', '.5', '007.50', '1e3', '+3', ' 7.25 ', '0.30000000000000004', '123456789012345', '1234567890123456'),
+);
+const VALUE_BAD = fc.constantFrom('', '0', '-0', '-5.25', '0.00', 'abc', '1e400', '1,5', '--1', '.', '-', 'NaN', 'Infinity', '0x10');
+const AMOUNT = fc.oneof(
+  fc.integer({ min: -99_999_999, max: 99_999_999 }).map((c) => (c / 100).toFixed(2)),
+  fc.bigInt({ min: -(10n ** 19n), max: 10n ** 19n }).map((b) => `${b}.5`),
+  fc.constantFrom('', '-0', '0', 'abc', '1e2', '-1e-2', '+4', ' 3 ', '12345678901234567890.123', '1e400'),
+);
+const TIMING = fc.constantFrom('', 'start', 'end', 'START', ' End ', 'later', 'st');
+const CURRENCY = fc.constantFrom('', 'USD', 'USD', 'EUR');
+
+interface GenFile {
+  columns: string[];
+  rows: string[][];
+  crlf: boolean;
+  bom: boolean;
+  trailingNewline: boolean;
+  emptyLines: number[];
+  /** Rows that lose or gain a field. */
+  shortRows: number[];
+  longRows: number[];
+  /** Rows where a quote character is put into the first field. */
+  quoted: number[];
+}
+
+function render(g: GenFile): string {
+  const nl = g.crlf ? '\r\n' : '\n';
+  const lines = [g.columns.join(',')];
+  g.rows.forEach((r, i) => {
+    let fields = r.slice();
+    if (g.shortRows.includes(i)) fields = fields.slice(0, -1);
+    if (g.longRows.includes(i)) fields.push('x');
+    if (g.quoted.includes(i)) fields[0] = `"${fields[0]}"`;
+    lines.push(fields.join(','));
+    if (g.emptyLines.includes(i)) lines.push('');
+  });
+  return (g.bom ? '\ufeff' : '') + lines.join(nl) + (g.trailingNewline ? nl : '');
+}
+
+/** A table with the given columns (in a random order, header case varied, an extra column maybe). */
+function table(
+  required: Record<string, fc.Arbitrary<string>>,
+  optional: Record<string, fc.Arbitrary<string>>,
+  malformed: boolean,
+): fc.Arbitrary<GenFile> {
+  const optionalNames = Object.keys(optional);
+  return fc
+    .record({
+      withOptional: fc.subarray(optionalNames),
+      extra: fc.boolean(),
+      order: fc.array(fc.nat(), { minLength: 8, maxLength: 8 }),
+      upper: fc.boolean(),
+      n: fc.integer({ min: 1, max: 25 }),
+      crlf: fc.boolean(),
+      bom: fc.boolean(),
+      trailingNewline: fc.boolean(),
+    })
+    .chain((shape) => {
+      const names = [...Object.keys(required), ...shape.withOptional, ...(shape.extra ? ['note'] : [])];
+      const keyed = names.map((name, i) => ({ name, key: shape.order[i] ?? i }));
+      keyed.sort((a, b) => a.key - b.key);
+      const columns = keyed.map((k) => k.name);
+      const cell = (name: string): fc.Arbitrary<string> => required[name] ?? optional[name] ?? fc.constantFrom('a', 'b c', '');
+      const row = fc.tuple(...columns.map(cell));
+      const idx = fc.array(fc.integer({ min: 0, max: shape.n - 1 }), { maxLength: malformed ? 2 : 0 });
+      return fc
+        .record({
+          rows: fc.array(row, { minLength: shape.n, maxLength: shape.n }),
+          emptyLines: fc.array(fc.integer({ min: 0, max: shape.n - 1 }), { maxLength: 2 }),
+          shortRows: idx,
+          longRows: idx,
+          quoted: fc.array(fc.integer({ min: 0, max: shape.n - 1 }), { maxLength: malformed ? 1 : 0 }),
+        })
+        .map((r) => ({
+          columns: columns.map((c) => (shape.upper && c !== 'note' ? c.toUpperCase() : c)),
+          crlf: shape.crlf,
+          bom: shape.bom,
+          trailingNewline: shape.trailingNewline,
+          ...r,
+        }));
+    });
+}
+
+function valuationsTable(malformed: boolean): fc.Arbitrary<GenFile> {
+  return table(
+    {
+      portfolio_id: malformed ? fc.oneof({ weight: 20, arbitrary: ID }, { weight: 1, arbitrary: BAD_ID }) : ID,
+      date: malformed ? fc.oneof({ weight: 6, arbitrary: DATE_OK }, { weight: 1, arbitrary: DATE_BAD }) : DATE_OK,
+      market_value: malformed ? fc.oneof({ weight: 4, arbitrary: VALUE_OK }, { weight: 1, arbitrary: VALUE_BAD }) : VALUE_OK,
+    },
+    { currency: CURRENCY },
+    malformed,
+  );
+}
+
+function flowsTable(malformed: boolean): fc.Arbitrary<GenFile> {
+  return table(
+    {
+      portfolio_id: malformed ? fc.oneof({ weight: 20, arbitrary: ID }, { weight: 1, arbitrary: BAD_ID }) : ID,
+      date: malformed ? fc.oneof({ weight: 6, arbitrary: DATE_OK }, { weight: 1, arbitrary: DATE_BAD }) : DATE_OK,
+      amount: AMOUNT,
+    },
+    { currency: CURRENCY, timing: TIMING },
+    malformed,
+  );
+}
+
+describe('fast loader: generated files (fast-check)', () => {
+  it('valid-shaped files (any row order, CRLF, BOM, reordered and extra columns): identical loads, read by the fast path', async () => {
+    let fastTook = 0;
+    await fc.assert(
+      fc.asyncProperty(valuationsTable(false), flowsTable(false), async (vg, cg) => {
+        const v = await csvFile('v.csv', render(vg));
+        const c = await csvFile('c.csv', render(cg));
+        await same(v, c);
+        // Only a file with blank lines before its header... none here: every one must be taken.
+        expect(await readValuationsPlain(v)).toBeDefined();
+        fastTook++;
+      }),
+      { numRuns: 120 },
+    );
+    expect(fastTook).toBe(120);
+  });
+
+  it('malformed files (bad fields, blank ids, wrong field counts, quotes, duplicates): identical loads or errors', async () => {
+    await fc.assert(
+      fc.asyncProperty(valuationsTable(true), flowsTable(true), async (vg, cg) => {
+        const v = await csvFile('v.csv', render(vg));
+        const c = await csvFile('c.csv', render(cg));
+        await same(v, c);
+        // The fast path hands back exactly the files with a quote in them.
+        const plain = await readValuationsPlain(v).catch((e: unknown) => (e instanceof InputError ? 'error' : Promise.reject(e)));
+        expect(plain === undefined).toBe(vg.quoted.length > 0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
