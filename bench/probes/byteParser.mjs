@@ -2,7 +2,7 @@
 // Probe (a measurement, not product code): how fast can a hand-written byte-level parser of the plain layout
 // `portfolio_id,date,market_value` read the bench file single-threaded in Node 22?
 //
-//   node bench/probes/byteParser.mjs FILE [--chunk-mb N] [--verify] [--no-store]
+//   node bench/probes/byteParser.mjs FILE [--chunk-mb N] [--verify] [--no-store] [--threads N]
 //
 // What it does per row, straight from the bytes of a reused read buffer (fs.readSync, default 4 MB chunks, the
 // partial last line carried to the next chunk):
@@ -17,8 +17,10 @@
 // Anything else (quotes, other columns, bad digits, too many digits) stops the probe with the line number: a real
 // fast path would hand the file to the general csv-parse path there.
 // --no-store parses every field but keeps no columns (sums the values instead): the parse cost alone.
+// --threads N splits the file into N line-aligned byte ranges parsed by N worker threads (the 2-core figure).
 // --verify re-reads the file with split(',') / Number() / Date.parse and compares every row (slow; for the small file).
 import fs from 'node:fs';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const file = process.argv[2];
 if (!file) { console.error('usage: node bench/probes/byteParser.mjs FILE [--chunk-mb N] [--verify]'); process.exit(2); }
@@ -26,6 +28,8 @@ const ci = process.argv.indexOf('--chunk-mb');
 const CHUNK = (ci > 0 ? Number(process.argv[ci + 1]) : 4) * (1 << 20);
 const verify = process.argv.includes('--verify');
 const STORE = !process.argv.includes('--no-store');
+const ti = process.argv.indexOf('--threads');
+const THREADS = ti > 0 ? Number(process.argv[ti + 1]) : 1;
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 const HEADER = 'portfolio_id,date,market_value';
@@ -166,19 +170,23 @@ function parseLines(buf, p, stop) {
   }
 }
 
-function parse(path) {
+/** Parses the lines in bytes [from, to) of the file (from = 0: the header first; else from is a line start). */
+function parse(path, from = 0, to = Infinity) {
   const fd = fs.openSync(path, 'r');
-  // columns sized from the file size (rows of >= 24 bytes), so a plain bench file never regrows
+  to = Math.min(to, fs.fstatSync(fd).size);
+  // columns sized from the range size (rows of >= 24 bytes), so a plain bench file never regrows
   if (STORE) {
-    cap = Math.max(1 << 16, Math.ceil(fs.fstatSync(fd).size / 24));
+    cap = Math.max(1 << 16, Math.ceil((to - from) / 24));
     pidCol = new Int32Array(cap); dayCol = new Int32Array(cap); valCol = new Float64Array(cap);
   }
   const buf = Buffer.allocUnsafe(CHUNK + 256);
   let carry = 0;
-  let headerDone = false;
+  let headerDone = from > 0;
   let bytes = 0;
+  let pos = from;
   for (;;) {
-    const n = fs.readSync(fd, buf, carry, CHUNK, null);
+    const n = fs.readSync(fd, buf, carry, Math.min(CHUNK, to - pos), pos);
+    pos += n;
     bytes += n;
     let end = carry + n;
     const eof = n === 0;
@@ -186,8 +194,12 @@ function parse(path) {
       if (carry === 0) break;
       buf[end++] = 10; // terminate a last line without newline
     }
-    const lastNl = buf.lastIndexOf(10, end - 1);
-    if (lastNl < 0) throw new Fail(`line ${line}: longer than the buffer`);
+    const lastNl = end > 0 ? buf.lastIndexOf(10, end - 1) : -1;
+    if (lastNl < 0) {
+      if (end >= CHUNK) throw new Fail(`line ${line}: longer than the buffer`);
+      carry = end; // no complete line yet: read on
+      continue;
+    }
     let p = 0;
     if (!headerDone) {
       const nl = buf.indexOf(10);
@@ -225,21 +237,74 @@ function verifyAll(path, r) {
   return i;
 }
 
-const t0 = process.hrtime.bigint();
-let r;
-try {
-  r = parse(file);
-} catch (e) {
-  if (e instanceof Fail) { console.log(JSON.stringify({ probe: 'byte-parser', file, fallback: e.message })); process.exit(3); }
-  throw e;
+function runRange(from, to) {
+  const t0 = process.hrtime.bigint();
+  const r = parse(file, from, to);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  let sum = noStoreSum;
+  if (STORE) for (let i = 0; i < r.rows; i++) sum += r.valCol[i];
+  return { r, seconds, sum };
 }
-const s = Number(process.hrtime.bigint() - t0) / 1e9;
-let sum = noStoreSum;
-if (STORE) for (let i = 0; i < r.rows; i++) sum += r.valCol[i];
-const out = {
-  probe: 'byte-parser', file, node: process.version, chunkMB: CHUNK / (1 << 20), rows: r.rows, portfolios: r.portfolios,
-  store: STORE, bytes: r.bytes, seconds: +s.toFixed(3), MBps: +(r.bytes / 1e6 / s).toFixed(1), rowsPerSecond: Math.round(r.rows / s),
-  valueSum: sum, peakRssMB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
-};
-if (verify) out.verifiedRows = verifyAll(file, r);
-console.log(JSON.stringify(out));
+
+/** Byte offsets splitting the file into n ranges, each starting at a line start (after the header for the first). */
+function splitPoints(n) {
+  const fd = fs.openSync(file, 'r');
+  const size = fs.fstatSync(fd).size;
+  const b = Buffer.alloc(4096);
+  const points = [0];
+  for (let k = 1; k < n; k++) {
+    const at = Math.floor((size * k) / n);
+    const got = fs.readSync(fd, b, 0, b.length, at);
+    const nl = b.subarray(0, got).indexOf(10);
+    points.push(nl < 0 ? size : at + nl + 1);
+  }
+  points.push(size);
+  fs.closeSync(fd);
+  return points;
+}
+
+if (!isMainThread) {
+  try {
+    const { r, seconds, sum } = runRange(workerData.from, workerData.to);
+    parentPort.postMessage({ rows: r.rows, bytes: r.bytes, portfolios: r.portfolios, seconds, sum });
+  } catch (e) {
+    parentPort.postMessage({ fallback: e instanceof Fail ? e.message : String(e) });
+  }
+} else if (THREADS > 1) {
+  // --threads N: the file cut into N line-aligned byte ranges, one worker thread each (each its own id table and
+  // columns; line numbers in messages are relative to the range). Time = until the last worker is done.
+  const t0 = process.hrtime.bigint();
+  const points = splitPoints(THREADS);
+  const parts = await Promise.all(points.slice(0, -1).map((from, k) => new Promise((resolve, reject) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: { from, to: points[k + 1] }, argv: process.argv.slice(2) });
+    w.once('message', resolve);
+    w.once('error', reject);
+  })));
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const bad = parts.find((x) => x.fallback);
+  if (bad) { console.log(JSON.stringify({ probe: 'byte-parser', file, fallback: bad.fallback })); process.exit(3); }
+  const rows = parts.reduce((a, x) => a + x.rows, 0);
+  const bytes = parts.reduce((a, x) => a + x.bytes, 0);
+  console.log(JSON.stringify({
+    probe: 'byte-parser', file, node: process.version, threads: THREADS, chunkMB: CHUNK / (1 << 20), rows, store: STORE, bytes,
+    seconds: +s.toFixed(3), MBps: +(bytes / 1e6 / s).toFixed(1), rowsPerSecond: Math.round(rows / s),
+    workerSeconds: parts.map((x) => +x.seconds.toFixed(3)), valueSum: parts.reduce((a, x) => a + x.sum, 0),
+    peakRssMB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+  }));
+} else {
+  let res;
+  try {
+    res = runRange(0, Infinity);
+  } catch (e) {
+    if (e instanceof Fail) { console.log(JSON.stringify({ probe: 'byte-parser', file, fallback: e.message })); process.exit(3); }
+    throw e;
+  }
+  const { r, seconds: s, sum } = res;
+  const out = {
+    probe: 'byte-parser', file, node: process.version, threads: 1, chunkMB: CHUNK / (1 << 20), rows: r.rows, portfolios: r.portfolios,
+    store: STORE, bytes: r.bytes, seconds: +s.toFixed(3), MBps: +(r.bytes / 1e6 / s).toFixed(1), rowsPerSecond: Math.round(r.rows / s),
+    valueSum: sum, peakRssMB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+  };
+  if (verify) out.verifiedRows = verifyAll(file, r);
+  console.log(JSON.stringify(out));
+}
