@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { cacheKey, decodeEntry, encodeEntry, entryPath, openCache, type ResultCache } from '../../src/batch/cache.js';
 import { sha256Hex } from '../../src/batch/digest.js';
+import { crc32 } from 'node:zlib';
 
 const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'perfcalc-cache-test-'));
@@ -57,12 +58,20 @@ describe('get and put', () => {
     expect(cache.get(K2, T0 + 5)).toEqual({ status: 'hit', value: R2, createdAt: T0 + 1 });
     expect(entryPath(dir, K1)).toBe(join(dir, K1.slice(0, 2), `${K1}.json`));
     expect(existsSync(entryPath(dir, K1))).toBe(true);
-    // the file is one JSON line, whose value checksum is of the value text
+    // the file is one JSON line, whose length and CRC-32 are of the value's text
     const text = readFileSync(entryPath(dir, K1), 'utf8');
     const doc = JSON.parse(text);
-    expect(doc).toEqual({ format: 'perfcalc-cache/1', key: K1, createdAt: T0, bytes: JSON.stringify(R1).length, sha256: sha256Hex(JSON.stringify(R1)), value: R1 });
+    expect(doc).toEqual({ format: 'perfcalc-cache/1', key: K1, createdAt: T0, bytes: JSON.stringify(R1).length, crc32: crc32(JSON.stringify(R1)), value: R1 });
     expect(text.endsWith('}\n')).toBe(true);
     // no temp files left behind
+    expect(readdirSync(join(dir, K1.slice(0, 2)))).toEqual([`${K1}.json`]);
+  });
+
+  it('putSync writes the same file as put', async () => {
+    cache.putSync(K1, R1, T0);
+    await cache.put(K2, R1, T0);
+    expect(cache.get(K1, T0)).toEqual({ status: 'hit', value: R1, createdAt: T0 });
+    expect(readFileSync(entryPath(dir, K1), 'utf8')).toBe(readFileSync(entryPath(dir, K2), 'utf8').replace(K2, K1));
     expect(readdirSync(join(dir, K1.slice(0, 2)))).toEqual([`${K1}.json`]);
   });
 
@@ -136,8 +145,7 @@ describe('corruption is detected, reported once, deleted and never trusted', () 
       b[i] = b[i]! ^ 0xc0;
       writeFileSync(p, b);
     });
-    // the byte becomes U+FFFD when decoded, which is 3 bytes in UTF-8: length mismatch first
-    expect(first).toEqual({ status: 'corrupt', reason: `truncated or padded: value has ${len + 2} bytes, header says ${len}` });
+    expect(first).toEqual({ status: 'corrupt', reason: 'checksum mismatch' });
   });
 
   it('value cut short but file end restored', async () => {
@@ -163,6 +171,10 @@ describe('corruption is detected, reported once, deleted and never trusted', () 
     writeFileSync(entryPath(dir, K1), '{"format":"perfcalc-cache/2","whatever":1}\n');
     expect(cache.get(K1, T0)).toEqual({ status: 'miss' });
     expect(existsSync(entryPath(dir, K1))).toBe(true);
+  });
+
+  it('CRC-32 is the standard one (IEEE 802.3; check value of "123456789" is 0xCBF43926)', () => {
+    expect(crc32('123456789')).toBe(0xcbf43926);
   });
 
   it('decodeEntry round-trips encodeEntry', () => {
