@@ -524,3 +524,32 @@ export function formatConfig(r: Pick<ResolvedConfig, 'config' | 'sources'>, form
   const w1 = Math.max(...rows.map((x) => x[1].length));
   return rows.map(([k, v, s]) => `${k.padEnd(w0)}  ${v.padEnd(w1)}  ${s}`.trimEnd()).join('\n') + '\n';
 }
+
+function describeSource(r: Pick<ResolvedConfig, 'sources'>, key: ConfigKey): string {
+  const s = r.sources[key];
+  return s === 'flag' ? flagName(key) : s === 'env' ? envName(key) : s === 'file' ? `config file key '${key}'` : key;
+}
+
+/**
+ * The checks `perfcalc run` makes before computing (not made by `resolveRunConfig`, so that
+ * `--print-config` works on an incomplete setup): with source csv, returns metrics need
+ * valuations or holdings; a benchmark or risk-free series needs returns files to come from.
+ * Throws UsageError listing every problem.
+ */
+export function requireRunInputs(r: Pick<ResolvedConfig, 'config' | 'sources'>): void {
+  const c = r.config;
+  const problems: string[] = [];
+  if (c.source === 'csv') {
+    if (c.valuations === undefined && c.holdings === undefined) {
+      problems.push(
+        `no portfolio data: give --valuations or --holdings (or 'valuations' in ${CONFIG_FILE_NAME}, or ${envName('valuations')})`,
+      );
+    }
+    for (const key of ['benchmark', 'rfSeries'] as const) {
+      if (c[key] !== undefined && c.returns === undefined) {
+        problems.push(`${describeSource(r, key)} names a series, but no --returns file was given to read it from`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+}

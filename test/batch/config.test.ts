@@ -6,6 +6,7 @@ import {
   formatConfig,
   newRunId,
   parseDuration,
+  requireRunInputs,
   resolveRunConfig,
   suggest,
   userFlags,
@@ -352,5 +353,23 @@ describe('formatConfig', () => {
     expect(j.config.cacheTtl).toBe(129600); // 36 x 3,600
     expect(j.config.valuations).toBeNull();
     expect(j.sources.concurrency).toBe('file');
+  });
+});
+
+describe('requireRunInputs', () => {
+  it('needs portfolio data, and returns files for named series (with csv source)', async () => {
+    const r = await resolveWith({ env: { PERFCALC_BENCHMARK: 'BENCH' }, flags: { rfSeries: 'RF' } });
+    expect(() => requireRunInputs(r)).toThrow(UsageError);
+    expect(() => requireRunInputs(r)).toThrow(
+      [
+        "no portfolio data: give --valuations or --holdings (or 'valuations' in perfcalc.config.json, or PERFCALC_VALUATIONS)",
+        'PERFCALC_BENCHMARK names a series, but no --returns file was given to read it from',
+        '--rf-series names a series, but no --returns file was given to read it from',
+      ].join('\n'),
+    );
+    const ok = await resolveWith({ file: { holdings: 'h.csv', returns: 'b.csv', benchmark: 'BENCH' } });
+    expect(() => requireRunInputs(ok)).not.toThrow();
+    const dynamo = await resolveWith({ flags: { source: 'dynamodb' } });
+    expect(() => requireRunInputs(dynamo)).not.toThrow();
   });
 });
