@@ -1,0 +1,139 @@
+/**
+ * Worker-thread entry of `runGroupedScan` (scanWorkers.ts): scans one byte range of a grouped
+ * valuations file and runs the task module's `handleGroup` on each portfolio here, posting back
+ * only its (structured-cloned) result.
+ *
+ * Line numbers: the worker of the first range knows its first line; the others learn theirs
+ * (a `base` message) once every earlier range has reported its line count. Until then a group
+ * whose result could name a line (it has problems, or a currency whose line a cross-file check
+ * may quote) is not handled but re-scanned, with absolute lines, when the base is known.
+ *
+ * This file uses only erasable TypeScript and imports no project module statically: run from
+ * the sources (tests), it first registers module hooks that map the project's `.js` specifiers
+ * to `.ts` files and compile them with esbuild; built into dist/ it is plain JavaScript.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** What runGroupedScan passes to each worker. */
+interface ScanWorkerInput {
+  path: string;
+  start: number;
+  end: number;
+  /** Physical line at `start`, or null when not known yet. */
+  firstLine: number | null;
+  taskModule: string;
+  taskOptions: unknown;
+  digest: string;
+}
+
+interface TaskModule {
+  init?: (taskOptions: unknown) => unknown;
+  handleGroup: (group: unknown, taskOptions: unknown, context: unknown) => unknown;
+}
+
+interface GroupLike {
+  portfolioId: string;
+  problemTotal: number;
+  currency: string | undefined;
+  linesKnown: boolean;
+  byteStart: number;
+  byteEnd: number;
+  firstLine: number;
+}
+
+async function registerSourceHooks(): Promise<void> {
+  const mod = await import('node:module');
+  const fs = await import('node:fs');
+  const url = await import('node:url');
+  const esbuildName = 'esbuild';
+  const esbuild = (await import(esbuildName)) as {
+    transformSync(code: string, options: Record<string, unknown>): { code: string };
+  };
+  mod.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const parent = context.parentURL;
+      if (parent !== undefined && parent.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
+        const target = new URL(specifier, parent);
+        if (!fs.existsSync(target)) {
+          const ts = new URL(`${target.href.slice(0, -3)}.ts`);
+          if (fs.existsSync(ts)) return { url: ts.href, shortCircuit: true };
+        }
+      }
+      return nextResolve(specifier, context);
+    },
+    load(href, context, nextLoad) {
+      if (href.startsWith('file:') && href.endsWith('.ts')) {
+        const file = url.fileURLToPath(href);
+        const out = esbuild.transformSync(fs.readFileSync(file, 'utf8'), {
+          loader: 'ts',
+          format: 'esm',
+          target: 'node22',
+          sourcefile: file,
+          sourcemap: 'inline',
+        });
+        return { format: 'module', source: out.code, shortCircuit: true };
+      }
+      return nextLoad(href, context);
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('scanWorker must run in a worker thread');
+  const input = workerData as ScanWorkerInput;
+  let base: number | undefined = input.firstLine ?? undefined;
+  let baseWaiter: ((n: number) => void) | undefined;
+  port.on('message', (m: { type: string; firstLine: number }) => {
+    if (m.type === 'base') {
+      base = m.firstLine;
+      baseWaiter?.(m.firstLine);
+    }
+  });
+  try {
+    if (import.meta.url.endsWith('.ts')) await registerSourceHooks();
+    const { scanValuationGroups } = await import('../storage/csv/fastGroups.js');
+    const task = (await import(input.taskModule)) as TaskModule;
+    if (typeof task.handleGroup !== 'function') throw new Error(`${input.taskModule} does not export handleGroup`);
+    const context = task.init ? await task.init(input.taskOptions) : undefined;
+    const pending: Array<{ start: number; end: number; relLine: number }> = [];
+    const handle = async (g: GroupLike): Promise<void> => {
+      if (!g.linesKnown && (g.problemTotal > 0 || g.currency !== undefined)) {
+        pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
+        return;
+      }
+      const result = await task.handleGroup(g, input.taskOptions, context);
+      port.postMessage({ type: 'result', portfolioId: g.portfolioId, result });
+    };
+    const digest = input.digest as 'sha256';
+    const outcome = await scanValuationGroups(
+      input.path,
+      { start: input.start, end: input.end, firstLine: base },
+      handle,
+      { digest },
+    );
+    if (!outcome.grouped) {
+      port.postMessage({ type: 'not-grouped', reason: outcome.reason });
+      return;
+    }
+    port.postMessage({ type: 'lines', lines: outcome.lines });
+    if (pending.length > 0) {
+      const known = base ?? (await new Promise<number>((resolve) => (baseWaiter = resolve)));
+      for (const p of pending) {
+        const again = await scanValuationGroups(
+          input.path,
+          { start: p.start, end: p.end, firstLine: known + p.relLine - 1 },
+          handle,
+          { digest },
+        );
+        if (!again.grouped) throw new Error(`re-scan of bytes ${p.start}-${p.end} failed: ${again.reason}`);
+      }
+    }
+    port.postMessage({ type: 'done', ids: outcome.ids, groups: outcome.groups, rows: outcome.rows });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    port.postMessage({ type: 'error', message: e.message, stack: e.stack });
+  }
+}
+
+await main();
