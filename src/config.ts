@@ -183,7 +183,9 @@ function rate(raw: unknown): number {
   return x;
 }
 
-function dateValue(raw: unknown): EpochDay {
+function dateValue(raw: unknown, ctx: ParseCtx): EpochDay {
+  // a flag already parsed by the CLI's dateArg arrives as an epoch day
+  if (ctx.layer === 'flag' && typeof raw === 'number' && Number.isSafeInteger(raw)) return raw;
   const d = typeof raw === 'string' ? parseIsoDate(raw.trim()) : undefined;
   if (d === undefined) throw new BadValue(`${show(raw)} is not a date (YYYY-MM-DD)`);
   return d;

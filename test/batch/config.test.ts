@@ -222,6 +222,11 @@ describe('precedence default < file < env < flag', () => {
     expect(parseIsoDate('2026-06-30')).toBe(20634);
   });
 
+  it('flags may arrive already parsed by commander (numbers, arrays, epoch days)', async () => {
+    const { config } = await resolveWith({ flags: { concurrency: 4, rf: 0.02, asOf: 20634, returns: ['a.csv', 'b.csv'], cache: false } });
+    expect(config).toMatchObject({ concurrency: 4, rf: 0.02, asOf: 20634, returns: ['/work/proj/a.csv', '/work/proj/b.csv'], cache: false });
+  });
+
   it('warns about unknown PERFCALC_ variables, suggesting the near one', async () => {
     const { warnings } = await resolveWith({ env: { PERFCALC_CONCURENCY: '4', PERFCALC_TEST_SEED: '1', HOME: '/x' } });
     expect(warnings).toEqual([
