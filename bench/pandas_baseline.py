@@ -99,6 +99,9 @@ def xirr_vectorised(grp, t, c, n_groups, guess):
             hi = np.where(bracket & ~left, mid, hi)
         y = np.where(bracket, 0.5 * (lo + hi), y)
         ok |= bracket
+        xirr_vectorised.bisected = int(bracket.sum())
+    else:
+        xirr_vectorised.bisected = 0
     xirr_vectorised.iterations = iterations
     return np.expm1(y), ok
 
@@ -231,9 +234,11 @@ def main():
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(f'pandas baseline: {n} valuation rows, {P} portfolios, {wall:.2f} s wall, peak RSS {peak_mb:.0f} MB; '
           + ', '.join(f'{k} {v:.2f} s' for k, v in phases.items())
-          + f'; {int((~ok).sum())} XIRR without solution, {xirr_vectorised.iterations} Newton iterations', file=sys.stderr)
+          + f'; {int((~ok).sum())} XIRR without solution, {xirr_vectorised.bisected} by bisection, '
+          f'{xirr_vectorised.iterations} Newton iterations', file=sys.stderr)
     print(json.dumps({'rows': int(n), 'portfolios': int(P), 'wall_s': round(wall, 3), 'peak_rss_mb': round(peak_mb, 1),
-                      'phases_s': {k: round(v, 3) for k, v in phases.items()}, 'xirr_no_solution': int((~ok).sum())}))
+                      'phases_s': {k: round(v, 3) for k, v in phases.items()}, 'xirr_no_solution': int((~ok).sum()),
+                      'xirr_bisected': xirr_vectorised.bisected, 'newton_iterations': xirr_vectorised.iterations}))
 
 
 if __name__ == '__main__':
