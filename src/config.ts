@@ -31,6 +31,9 @@ export type LogFormat = 'text' | 'json';
 export type SourceKind = 'csv' | 'dynamodb';
 export type SinkKind = 'files' | 'dynamodb' | 'timestream';
 export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+/** Same union as computePortfolio's RiskFrequency: risk on monthly linked returns (GIPS) or on daily ones. */
+export type RiskFrequency = 'monthly' | 'daily';
+export type ReturnsUnit = 'decimal' | 'percent';
 
 export interface RunConfig {
   /** Absolute path of the valuations CSV (exclusive with holdings). */
@@ -39,6 +42,8 @@ export interface RunConfig {
   cashFlows?: string;
   /** Return series CSV files (benchmark, risk-free), absolute paths. */
   returns?: string[];
+  /** Unit of the returns files (default decimal). */
+  returnsUnit: ReturnsUnit;
   benchmark?: string;
   /** Risk-free series id (exclusive with rf). */
   rfSeries?: string;
@@ -48,7 +53,17 @@ export interface RunConfig {
   metrics: Metric[];
   method: ReturnMethod;
   flowTiming: FlowTiming;
+  /** Linked Modified Dietz only: revalue at flows above this fraction of the beginning value. */
+  largeFlow?: number;
   asOf?: EpochDay;
+  /** Risk metrics on monthly linked returns (default, GIPS) or on daily returns. */
+  riskFrequency: RiskFrequency;
+  /** Periods per year for risk annualisation; default: 12 for monthly, detected for daily. */
+  scale?: number;
+  /** Minimum acceptable return per period (downside deviation, Sortino); default 0. */
+  mar: number;
+  /** VaR / expected shortfall confidence, 0 < c < 1; default 0.95. */
+  confidence: number;
   concurrency: number;
   /** Absolute; default <stateDir>/cache. */
   cacheDir: string;
@@ -94,6 +109,8 @@ const FORMATS: readonly ResultFormat[] = ['csv', 'json'];
 const LOGS: readonly LogFormat[] = ['text', 'json'];
 const SOURCES: readonly SourceKind[] = ['csv', 'dynamodb'];
 const SINKS: readonly SinkKind[] = ['files', 'dynamodb', 'timestream'];
+const RISK_FREQUENCIES: readonly RiskFrequency[] = ['monthly', 'daily'];
+const RETURNS_UNITS: readonly ReturnsUnit[] = ['decimal', 'percent'];
 
 /** Raised by a value parser; the caller prefixes where the value came from. */
 class BadValue extends Error {}
@@ -183,6 +200,24 @@ function rate(raw: unknown): number {
   return x;
 }
 
+function finiteNumber(raw: unknown): number {
+  const x = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(x)) throw new BadValue(`${show(raw)} is not a number`);
+  return x;
+}
+
+function positiveNumber(raw: unknown): number {
+  const x = finiteNumber(raw);
+  if (!(x > 0)) throw new BadValue(`${show(raw)} is not a positive number`);
+  return x;
+}
+
+function fraction(raw: unknown): number {
+  const x = finiteNumber(raw);
+  if (!(x > 0 && x < 1)) throw new BadValue(`${show(raw)} is not between 0 and 1 (exclusive)`);
+  return x;
+}
+
 function dateValue(raw: unknown, ctx: ParseCtx): EpochDay {
   // a flag already parsed by the CLI's dateArg arrives as an epoch day
   if (ctx.layer === 'flag' && typeof raw === 'number' && Number.isSafeInteger(raw)) return raw;
@@ -240,6 +275,7 @@ const PARSERS: Record<ConfigKey, Parser> = {
   holdings: pathValue,
   cashFlows: pathValue,
   returns: (raw, ctx) => list(raw).map((p) => pathValue(p, ctx)),
+  returnsUnit: oneOf(RETURNS_UNITS),
   benchmark: text,
   rfSeries: text,
   rf: rate,
@@ -247,7 +283,12 @@ const PARSERS: Record<ConfigKey, Parser> = {
   metrics: listOf(METRICS),
   method: oneOf(METHODS),
   flowTiming: oneOf(TIMINGS),
+  largeFlow: positiveNumber,
   asOf: dateValue,
+  riskFrequency: oneOf(RISK_FREQUENCIES),
+  scale: positiveNumber,
+  mar: finiteNumber,
+  confidence: fraction,
   concurrency: positiveInteger,
   cacheDir: pathValue,
   cache: boolValue,
@@ -462,6 +503,14 @@ export async function resolveRunConfig(opts: ResolveOptions): Promise<ResolvedCo
     }
   }
 
+  // --- dependent settings (checked on the merged layers)
+  const topOf = (key: ConfigKey) => order.find((l) => layers[l][key] !== undefined);
+  const largeFlowAt = topOf('largeFlow');
+  const methodAt = topOf('method');
+  if (largeFlowAt !== undefined && (methodAt === undefined || layers[methodAt].method !== 'linked-modified-dietz')) {
+    problems.push(`${whereOf(largeFlowAt, 'largeFlow', fileLabel)} applies only to method linked-modified-dietz`);
+  }
+
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
 
   // --- merge
@@ -480,6 +529,10 @@ export async function resolveRunConfig(opts: ResolveOptions): Promise<ResolvedCo
     metrics: (merged.metrics as Metric[] | undefined) ?? [...METRICS],
     method: (merged.method as ReturnMethod | undefined) ?? 'daily',
     flowTiming: (merged.flowTiming as FlowTiming | undefined) ?? 'end',
+    returnsUnit: (merged.returnsUnit as ReturnsUnit | undefined) ?? 'decimal',
+    riskFrequency: (merged.riskFrequency as RiskFrequency | undefined) ?? 'monthly',
+    mar: (merged.mar as number | undefined) ?? 0,
+    confidence: (merged.confidence as number | undefined) ?? 0.95,
     concurrency: (merged.concurrency as number | undefined) ?? Math.max(1, opts.cores ?? availableParallelism()),
     stateDir,
     cacheDir: (merged.cacheDir as string | undefined) ?? join(stateDir, 'cache'),

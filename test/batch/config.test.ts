@@ -64,6 +64,10 @@ describe('defaults', () => {
       metrics: ['twr', 'mwr', 'risk'],
       method: 'daily',
       flowTiming: 'end',
+      returnsUnit: 'decimal',
+      riskFrequency: 'monthly',
+      mar: 0,
+      confidence: 0.95,
       concurrency: 2,
       stateDir: '/home/ann/.perfcalc',
       cacheDir: '/home/ann/.perfcalc/cache',
@@ -81,7 +85,7 @@ describe('defaults', () => {
       tenant: 'default',
     });
     expect(Object.values(sources).every((s) => s === 'default')).toBe(true);
-    expect(Object.keys(sources)).toHaveLength(29);
+    expect(Object.keys(sources)).toHaveLength(35);
   });
 
   it('run ids sort by start time', () => {
@@ -198,6 +202,12 @@ describe('precedence default < file < env < flag', () => {
       PERFCALC_SINKS: 'dynamodb,timestream',
       PERFCALC_TS_DATABASE: 'perf',
       PERFCALC_TS_TABLE: 'daily',
+      PERFCALC_RETURNS_UNIT: 'percent',
+      PERFCALC_LARGE_FLOW: '0.1',
+      PERFCALC_RISK_FREQUENCY: 'daily',
+      PERFCALC_SCALE: '252',
+      PERFCALC_MAR: '-0.001',
+      PERFCALC_CONFIDENCE: '0.99',
     };
     const { config } = await resolveWith({ env });
     expect(config).toMatchObject({
@@ -217,6 +227,12 @@ describe('precedence default < file < env < flag', () => {
       sinks: ['dynamodb', 'timestream'],
       tsDatabase: 'perf',
       tsTable: 'daily',
+      returnsUnit: 'percent',
+      largeFlow: 0.1,
+      riskFrequency: 'daily',
+      scale: 252,
+      mar: -0.001,
+      confidence: 0.99,
     });
     // epoch day of 2026-06-30: 56 years x 365 + 14 leap days (1972..2024) + 180 days (Jan..May 151, +29) = 20634
     expect(parseIsoDate('2026-06-30')).toBe(20634);
@@ -273,6 +289,13 @@ describe('validation messages', () => {
     ['missing --config', { flags: { config: 'nope.json' } }, 'nope.json: config file not found (/work/proj/nope.json)'],
     ['exclusive pair in one layer', { file: { valuations: 'v.csv', holdings: 'h.csv' } }, "perfcalc.config.json key 'valuations' and perfcalc.config.json key 'holdings' cannot be used together"],
     ['exclusive flags', { flags: { rf: '0.02', rfSeries: 'RF' } }, '--rf-series and --rf cannot be used together'],
+    ['large flow without linked Modified Dietz', { env: { PERFCALC_LARGE_FLOW: '0.1' }, file: { method: 'daily' } }, 'PERFCALC_LARGE_FLOW applies only to method linked-modified-dietz'],
+    ['large flow not positive', { flags: { largeFlow: '0', method: 'linked-modified-dietz' } }, '--large-flow: "0" is not a positive number'],
+    ['confidence', { file: { confidence: 95 } }, "perfcalc.config.json: key 'confidence': 95 is not between 0 and 1 (exclusive)"],
+    ['mar', { env: { PERFCALC_MAR: 'zero' } }, 'PERFCALC_MAR: "zero" is not a number'],
+    ['scale', { flags: { scale: '-12' } }, '--scale: "-12" is not a positive number'],
+    ['risk frequency', { env: { PERFCALC_RISK_FREQUENCY: 'weekly' } }, 'PERFCALC_RISK_FREQUENCY: "weekly" is not one of monthly, daily'],
+    ['returns unit', { file: { returnsUnit: 'bp' } }, `perfcalc.config.json: key 'returnsUnit': "bp" is not one of decimal, percent`],
     ['unknown flag key', { flags: { concurency: 3 } }, "--concurency: not a run setting (did you mean '--concurrency'?)"],
   ];
   for (const [name, input, message] of cases) {
@@ -339,7 +362,7 @@ describe('formatConfig', () => {
   it('text: one aligned line per setting with its source; json: config and sources', async () => {
     const r = await resolveWith({ file: { concurrency: 3 }, env: { PERFCALC_AS_OF: '2026-06-30' }, flags: { cacheTtl: '36h' } });
     const lines = formatConfig(r).trimEnd().split('\n');
-    expect(lines).toHaveLength(29);
+    expect(lines).toHaveLength(35);
     const parsed = new Map(lines.map((l) => {
       const m = /^(\S+) +(.*?) +\((default|file|env|flag)\)$/.exec(l);
       expect(m, l).not.toBeNull();
@@ -352,7 +375,7 @@ describe('formatConfig', () => {
     expect(parsed.get('periods')).toEqual(['MTD,QTD,YTD,1Y,3Y,5Y,ITD', 'default']);
     // aligned: every value starts in the same column, every source in the same column
     expect(new Set(lines.map((l) => l.lastIndexOf('(')))).toEqual(new Set([lines[0]!.lastIndexOf('(')]));
-    expect(new Set(lines.map((l) => /^\S+ +/.exec(l)![0].length))).toEqual(new Set(['concurrency  '.length]));
+    expect(new Set(lines.map((l) => /^\S+ +/.exec(l)![0].length))).toEqual(new Set(['riskFrequency  '.length]) // the longest name plus two spaces);
     const j = JSON.parse(formatConfig(r, 'json'));
     expect(j.config.asOf).toBe('2026-06-30');
     expect(j.config.cacheTtl).toBe(129600); // 36 x 3,600
