@@ -375,7 +375,8 @@ describe('formatConfig', () => {
     expect(parsed.get('periods')).toEqual(['MTD,QTD,YTD,1Y,3Y,5Y,ITD', 'default']);
     // aligned: every value starts in the same column, every source in the same column
     expect(new Set(lines.map((l) => l.lastIndexOf('(')))).toEqual(new Set([lines[0]!.lastIndexOf('(')]));
-    expect(new Set(lines.map((l) => /^\S+ +/.exec(l)![0].length))).toEqual(new Set(['riskFrequency  '.length]) // the longest name plus two spaces);
+    // keys are padded to the longest name ('riskFrequency') plus two spaces
+    expect(new Set(lines.map((l) => /^\S+ +/.exec(l)![0].length))).toEqual(new Set(['riskFrequency  '.length]));
     const j = JSON.parse(formatConfig(r, 'json'));
     expect(j.config.asOf).toBe('2026-06-30');
     expect(j.config.cacheTtl).toBe(129600); // 36 x 3,600
