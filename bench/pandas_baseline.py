@@ -130,7 +130,7 @@ def main():
     span = np.int64(1 << 20)
     key = pid * span + (day - day.min())
     if not (key[1:] > key[:-1]).all():
-        order = np.argsort(key, kind='stable')
+        order = np.argsort(key)  # keys are unique (duplicates are rejected below), so no need for a stable sort
         key, pid, day, value = key[order], pid[order], day[order], value[order]
         del order
         if (key[1:] == key[:-1]).any():
