@@ -41,6 +41,9 @@ function parseArgs(argv) {
   }
   if (!['small', 'large', 'all'].includes(o.size)) { console.error('--size must be small, large or all'); process.exit(2); }
   if (o.runs !== null && !(Number.isInteger(o.runs) && o.runs >= 1)) { console.error('--runs must be a positive integer'); process.exit(2); }
+  const names = ['io-floor', 'pandas', 'perfcalc-cold', 'perfcalc-warm'];
+  const unknown = (o.only ?? []).filter((n) => !names.includes(n));
+  if (unknown.length) { console.error(`--only: unknown ${unknown.join(', ')} (known: ${names.join(', ')})`); process.exit(2); }
   return o;
 }
 
@@ -189,7 +192,9 @@ async function benchSize(size, o, pandas, perfcalc) {
         console.log(`${cmd.name} run ${run}: FAILED ${r.error}`);
         continue;
       }
-      r.runs.push({ seconds: +m.seconds.toFixed(3), peakRssMB: +m.peakRssMB.toFixed(1), stderr: m.stderrTail.split('\n').slice(-1)[0] || undefined });
+      let detail;
+      try { detail = JSON.parse(m.stdoutTail.split('\n').pop()); } catch { detail = undefined; } // the probes' and pandas' JSON line
+      r.runs.push({ seconds: +m.seconds.toFixed(3), peakRssMB: +m.peakRssMB.toFixed(1), detail, stderr: m.stderrTail.split('\n').slice(-1)[0] || undefined });
       console.log(`${cmd.name} run ${run}/${runs}: ${m.seconds.toFixed(3)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB`);
     }
   }
