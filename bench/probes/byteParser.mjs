@@ -2,7 +2,7 @@
 // Probe (a measurement, not product code): how fast can a hand-written byte-level parser of the plain layout
 // `portfolio_id,date,market_value` read the bench file single-threaded in Node 22?
 //
-//   node bench/probes/byteParser.mjs FILE [--chunk-mb N] [--verify] [--no-store] [--threads N]
+//   node bench/probes/byteParser.mjs FILE [--chunk-mb N] [--verify] [--no-store] [--threads N] [--metrics]
 //
 // What it does per row, straight from the bytes of a reused read buffer (fs.readSync, default 4 MB chunks, the
 // partial last line carried to the next chunk):
@@ -18,6 +18,9 @@
 // fast path would hand the file to the general csv-parse path there.
 // --no-store parses every field but keeps no columns (sums the values instead): the parse cost alone.
 // --threads N splits the file into N line-aligned byte ranges parsed by N worker threads (the 2-core figure).
+// --metrics (1 thread, sorted input) then times the per-day float64 loop over the value column: per portfolio the
+//   daily returns (flows taken as 0: this times the arithmetic, it is not the bench's answer), linked growth, mean,
+//   sample sd (two passes), downside deviation and max drawdown, into Float64Arrays.
 // --verify re-reads the file with split(',') / Number() / Date.parse and compares every row (slow; for the small file).
 import fs from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -28,6 +31,7 @@ const ci = process.argv.indexOf('--chunk-mb');
 const CHUNK = (ci > 0 ? Number(process.argv[ci + 1]) : 4) * (1 << 20);
 const verify = process.argv.includes('--verify');
 const STORE = !process.argv.includes('--no-store');
+const METRICS = process.argv.includes('--metrics');
 const ti = process.argv.indexOf('--threads');
 const THREADS = ti > 0 ? Number(process.argv[ti + 1]) : 1;
 
@@ -243,6 +247,43 @@ function verifyAll(path, r) {
   return i;
 }
 
+function metricsLoop(r) {
+  const t0 = process.hrtime.bigint();
+  const P = r.portfolios;
+  const growth = new Float64Array(P), mean = new Float64Array(P), sd = new Float64Array(P);
+  const down = new Float64Array(P), mdd = new Float64Array(P);
+  const { pidCol, dayCol, valCol, rows } = r;
+  let i = 0;
+  while (i < rows) {
+    const p = pidCol[i];
+    let j = i + 1;
+    while (j < rows && pidCol[j] === p) {
+      if (dayCol[j] <= dayCol[j - 1]) throw new Error('--metrics needs rows sorted by portfolio then date');
+      j++;
+    }
+    const n = j - i - 1;
+    let g = 1, peak = 1, worst = 0, sum = 0, d2 = 0;
+    for (let k = i + 1; k < j; k++) {
+      const ret = valCol[k] / valCol[k - 1] - 1;
+      g *= 1 + ret;
+      if (g > peak) peak = g;
+      const dd = g / peak - 1;
+      if (dd < worst) worst = dd;
+      sum += ret;
+      if (ret < 0) d2 += ret * ret;
+    }
+    const m = sum / n;
+    let ss = 0;
+    for (let k = i + 1; k < j; k++) { const e = valCol[k] / valCol[k - 1] - 1 - m; ss += e * e; }
+    growth[p] = g; mean[p] = m; sd[p] = Math.sqrt(ss / (n - 1)); down[p] = Math.sqrt(d2 / n); mdd[p] = -worst;
+    i = j;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  let check = 0;
+  for (let p = 0; p < P; p++) check += growth[p] + sd[p] + down[p] + mdd[p];
+  return { metricsSeconds: +seconds.toFixed(3), metricsCheck: check };
+}
+
 function runRange(from, to) {
   const t0 = process.hrtime.bigint();
   const r = parse(file, from, to);
@@ -312,5 +353,6 @@ if (!isMainThread) {
     valueSum: sum, cpuSeconds: +((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(3), peakRssMB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
   };
   if (verify) out.verifiedRows = verifyAll(file, r);
+  if (METRICS) Object.assign(out, metricsLoop(r));
   console.log(JSON.stringify(out));
 }
