@@ -18,6 +18,15 @@ import { risk } from './commands/risk.js';
 import { calendar } from './commands/calendar.js';
 import { flattenRisk, riskResultView } from './output/riskResultView.js';
 import { calendarView } from './output/calendarView.js';
+import { readFile } from 'node:fs/promises';
+import { formatConfig, requireRunInputs, resolveRunConfig, userFlags } from './config.js';
+import { run } from './commands/run.js';
+import { createLogger } from './batch/log.js';
+import { createProgress, type Progress } from './batch/progress.js';
+import { openCache } from './batch/cache.js';
+import { readAudit } from './batch/auditLog.js';
+import { renderJson } from './output/format.js';
+import { auditRow, auditView } from './output/auditView.js';
 
 export const EXIT = { ok: 0, partial: 1, usage: 2, internal: 3 } as const;
 
@@ -92,7 +101,12 @@ function addOutputOptions(cmd: Command): Command {
 
 const DEFAULT_PERIODS = 'MTD,QTD,YTD,1Y,3Y,5Y,ITD';
 
-export function buildProgram(io: { stdout: NodeJS.WritableStream & { isTTY?: boolean }; stderr: NodeJS.WritableStream }): Command {
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export function buildProgram(io: CliIo, state: { exit: number } = { exit: 0 }, argv: string[] = []): Command {
   const program = new Command('perfcalc')
     .description('Investment performance: time- and money-weighted returns, risk and benchmark-relative metrics.')
     .version(pkg.version, '-V, --version')
@@ -202,15 +216,182 @@ Example:
       await emitRecords(rows, calendarView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
     });
 
+  addRunCommand(program, io, state, argv);
+  addCacheCommand(program, io);
+  addAuditCommand(program, io);
   return program;
+}
+
+/** The settings `cache` and `audit` need (state dir, cache dir, TTL), merged like `run`'s. */
+async function stateConfig(cmd: Command) {
+  const { config } = await resolveRunConfig({ flags: userFlags(cmd), env: process.env, cwd: process.cwd(), readFile: (path) => readFile(path, 'utf8') });
+  return config;
+}
+
+function addCacheCommand(program: Command, io: CliIo): void {
+  const cache = program.command('cache').description('inspect and manage the result cache of perfcalc run');
+  const withDirs = (cmd: Command): Command =>
+    cmd
+      .option('--config <file>', 'config file (default: ./perfcalc.config.json when present)')
+      .option('--cache-dir <dir>', 'cache directory (default <state-dir>/cache)')
+      .option('--state-dir <dir>', 'state directory (default ~/.perfcalc)');
+  withDirs(cache.command('stats').description('entries, size, oldest and newest entry'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']))
+    .addHelpText('after', '\nExample:\n  $ perfcalc cache stats --cache-dir ~/.perfcalc/cache')
+    .action(async (flags: { format?: string }, cmd: Command) => {
+      const c = await stateConfig(cmd);
+      const stats = await openCache({ dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 }).stats();
+      const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+      const view = { ...stats, oldest: iso(stats.oldest), newest: iso(stats.newest) };
+      io.stdout.write(flags.format === 'json' ? renderJson(view) : `${Object.entries(view).map(([k, v]) => `${k.padEnd(10)} ${v ?? '-'}`).join('\n')}\n`);
+    });
+  withDirs(cache.command('clear').description('delete every cache entry'))
+    .addHelpText('after', '\nExample:\n  $ perfcalc cache clear')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const c = await stateConfig(cmd);
+      const n = await openCache({ dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 }).clear();
+      io.stdout.write(`removed ${n} file(s) from ${c.cacheDir}\n`);
+    });
+  withDirs(cache.command('prune').description('delete expired and corrupt entries and stray temp files'))
+    .option('--cache-ttl <duration>', "entries older than this are expired (default: the configured TTL, 7d)")
+    .addHelpText('after', '\nExample:\n  $ perfcalc cache prune --cache-ttl 3d')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const c = await stateConfig(cmd);
+      const r = await openCache({ dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 }).prune(Date.now());
+      io.stdout.write(`expired ${r.expired}, corrupt ${r.corrupt}, temp files ${r.tempFiles} removed; ${r.kept} kept\n`);
+    });
+}
+
+function addAuditCommand(program: Command, io: CliIo): void {
+  addOutputOptions(
+    program
+      .command('audit')
+      .description('query the audit trail of runs (newest first)')
+      .option('--config <file>', 'config file')
+      .option('--state-dir <dir>', 'state directory holding audit.jsonl (default ~/.perfcalc)')
+      .option('--user <name>', 'only records of this user')
+      .option('--from <date>', 'only runs started on or after this date (YYYY-MM-DD or ISO time)')
+      .option('--to <date>', 'only runs started on or before this date (a date means the whole day)')
+      .option('--limit <n>', 'at most this many records', (t) => {
+        const n = Number(t);
+        if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`'${t}' is not a positive integer.`);
+        return n;
+      }, 50),
+  )
+    .addHelpText('after', '\nExample:\n  $ perfcalc audit --user alice --from 2026-11-01 --format json')
+    .action(async (flags: { user?: string; from?: string; to?: string; limit: number; format?: OutputFormat; output?: string; quiet?: boolean }, cmd: Command) => {
+      const c = await stateConfig(cmd);
+      const to = flags.to && /^\d{4}-\d{2}-\d{2}$/.test(flags.to) ? `${flags.to}T23:59:59.999Z` : flags.to;
+      let result;
+      try {
+        result = await readAudit({ stateDir: c.stateDir, user: flags.user, from: flags.from, to, limit: flags.limit });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      await emitRecords(result.records.map(auditRow), auditView, { format: flags.format, output: flags.output, quiet: flags.quiet, stdout: io.stdout });
+    });
+}
+
+/**
+ * `perfcalc run`: every flag is also a config-file key and a PERFCALC_* variable; src/config.ts
+ * merges them (defaults < file < env < flags). Only flags given on the command line are passed on,
+ * so commander's own defaults never hide a config file's value.
+ */
+function addRunCommand(program: Command, io: CliIo, state: { exit: number }, argv: string[]): void {
+  program
+    .command('run')
+    .description('the nightly batch: every portfolio, the chosen metrics for every period, written to an output directory')
+    .option('--config <file>', 'config file (default: ./perfcalc.config.json when present)')
+    .option('--print-config', 'print the merged configuration and where each value came from, then exit')
+    .option('--valuations <file>', 'end-of-day valuations CSV')
+    .option('--holdings <file>', 'holdings CSV (instead of --valuations)')
+    .option('--cash-flows <file>', 'external cash flows CSV')
+    .option('--returns <files...>', 'return series CSV files holding the --benchmark and --rf-series series')
+    .addOption(new Option('--returns-unit <unit>', 'unit of the returns files').choices(['decimal', 'percent']))
+    .option('--benchmark <id>', 'benchmark series for the risk metrics')
+    .option('--rf-series <id>', 'risk-free series (per-period returns)')
+    .option('--rf <rate>', 'annual risk-free rate', numberArg)
+    .option('--periods <list>', 'periods (default MTD,QTD,YTD,1Y,3Y,5Y,ITD)')
+    .option('--metrics <list>', 'twr, mwr, risk (every risk metric) or risk metric names (default twr,mwr)')
+    .addOption(new Option('--method <method>', 'time-weighted method').choices(['daily', 'modified-dietz', 'linked-modified-dietz']))
+    .option('--large-flow <fraction>', 'linked Modified Dietz: revalue at flows above this fraction', numberArg)
+    .addOption(new Option('--flow-timing <timing>', 'default flow timing').choices(['end', 'start']))
+    .addOption(new Option('--risk-frequency <f>', 'risk on monthly returns linked from daily (GIPS) or on daily returns').choices(['monthly', 'daily']))
+    .option('--scale <n>', 'periods per year for risk (default 12 monthly, detected daily)', numberArg)
+    .option('--mar <rate>', 'minimum acceptable return per period (Sortino)', numberArg)
+    .option('--confidence <p>', 'VaR / expected shortfall confidence', numberArg)
+    .option('--as-of <date>', 'end date of every period (default: each portfolio\'s last valuation)', dateArg('--as-of'))
+    .option('--concurrency <n>', 'portfolios in flight at once (default: number of cores)')
+    .option('--cache-dir <dir>', 'result cache directory (default <state-dir>/cache)')
+    .option('--no-cache', 'compute everything, read and write no cache')
+    .option('--cache-ttl <duration>', "cache entry lifetime: '7d', '12h', '30m' or seconds (default 7d)")
+    .option('--out <dir>', 'output directory (default ./perfcalc-out/<run-id>/)')
+    .option('--format <list>', 'result files: csv, json or csv,json (default csv)')
+    .option('--run-id <id>', 'run id (default: UTC start time and a random suffix)')
+    .option('--fail-fast', 'stop at the first failed portfolio')
+    .option('-q, --quiet', 'no progress and no summary line')
+    .addOption(new Option('--log <format>', 'log format on stderr').choices(['text', 'json']))
+    .option('--state-dir <dir>', 'state directory for the audit log and default cache (default ~/.perfcalc)')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ perfcalc run --valuations fixtures/valuations.csv --cash-flows fixtures/cash_flows.csv --returns fixtures/benchmark.csv \\
+      --benchmark BENCH --rf-series RF --metrics twr,mwr,risk --out perfcalc-out/nightly
+  $ perfcalc run --config perfcalc.config.json --print-config
+
+Exit codes: 0 every portfolio succeeded, 1 some failed (see errors.csv), 2 usage or unreadable input.`,
+    )
+    .action(async (_flags: Record<string, unknown>, cmd: Command) => {
+      const flags = userFlags(cmd);
+      const resolved = await resolveRunConfig({
+        flags,
+        env: process.env,
+        cwd: process.cwd(),
+        readFile: (path) => readFile(path, 'utf8'),
+      });
+      if (flags.printConfig) {
+        io.stdout.write(formatConfig(resolved));
+        return;
+      }
+      requireRunInputs(resolved);
+      const c = resolved.config;
+      let progress: Progress | undefined;
+      let ticksFailed = 0;
+      const logger = createLogger({ format: c.log, runId: c.runId, stream: io.stderr, quiet: c.quiet, around: (w) => (progress ? progress.pause(w) : w()) });
+      const report = await run(c, {
+        argv: argv.slice(2),
+        hooks: {
+          onProgress: ({ total, failed }) => {
+            progress ??= createProgress({ total, stream: io.stderr, log: c.log, logger, quiet: c.quiet });
+            progress.tick(failed > ticksFailed ? 'failed' : 'ok');
+            ticksFailed = failed;
+          },
+          onEvent: (e) => logger[e.level](e.msg, e.portfolio_id ? { portfolio_id: e.portfolio_id } : {}),
+        },
+      });
+      const s = report.summary;
+      (progress ?? createProgress({ total: s.portfolios.total, stream: io.stderr, log: c.log, logger, quiet: c.quiet })).finish({
+        results: s.results,
+        cache_hits: s.cache.hits,
+      });
+      // stdout: where the results are, for scripts (`out=$(perfcalc run ...)`)
+      io.stdout.write(`${c.out}\n`);
+      if (s.portfolios.failed > 0) {
+        logger.warn(`${s.portfolios.failed} of ${s.portfolios.total} portfolios failed: see ${report.files.errors}`);
+        state.exit = EXIT.partial;
+      }
+    });
 }
 
 /** Runs the CLI and returns the exit code (never calls process.exit). */
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const program = buildProgram(io);
+  const state = { exit: EXIT.ok as number };
+  const program = buildProgram(io, state, argv);
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    return state.exit;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version "errors" are successes; commander already printed its own message otherwise

@@ -83,6 +83,13 @@ function clip(s: ReturnSeries, lo: number, hi: number): ReturnSeries {
   return { seriesId: s.seriesId, dates: s.dates.subarray(a, b), returns: s.returns.subarray(a, b) };
 }
 
+const KEY_PREFIX = new RegExp(`^(${RISK_METRIC_KEYS.join('|')}): `);
+
+/** The risk engine's warnings that concern one metric: those prefixed with its key, and the general ones. */
+function notesFor(key: RiskMetricKey, warnings: string[]): string {
+  return warnings.filter((w) => !KEY_PREFIX.test(w) || w.startsWith(`${key}: `)).join('; ');
+}
+
 /**
  * Risk rows for each period: the metrics of the portfolio's own returns inside the period
  * (base, end], daily sub-period returns or their calendar-month linking, with the benchmark and
@@ -109,7 +116,7 @@ function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, t
           value: v,
           method,
           status: values ? (v === null ? 'not_computable' : 'ok') : status,
-          note: values ? warnings.filter((x) => v === null || !x.includes('null')).join('; ') : note,
+          note: values ? notesFor(key, warnings) : note,
         });
       }
     };

@@ -40,8 +40,10 @@ export interface RunFiles {
 
 export async function writeRunFiles(
   outDir: string,
-  data: { rows: readonly RunResultRow[]; errors: readonly PortfolioError[]; summary: unknown },
+  data: { rows: readonly RunResultRow[]; errors: readonly PortfolioError[] },
   formats: readonly ResultFileFormat[],
+  /** Called after the other files are written: summary.json comes last, so its presence means the run's files are complete. */
+  summary: () => unknown,
 ): Promise<RunFiles> {
   const results: string[] = [];
   for (const f of formats) {
@@ -51,7 +53,7 @@ export async function writeRunFiles(
   }
   const errors = join(outDir, 'errors.csv');
   await writeFileAtomic(errors, errorsCsv(data.errors));
-  const summary = join(outDir, 'summary.json');
-  await writeFileAtomic(summary, `${JSON.stringify(data.summary, null, 2)}\n`);
-  return { results, errors, summary };
+  const summaryPath = join(outDir, 'summary.json');
+  await writeFileAtomic(summaryPath, `${JSON.stringify(summary(), null, 2)}\n`);
+  return { results, errors, summary: summaryPath };
 }
