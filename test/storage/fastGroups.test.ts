@@ -129,11 +129,12 @@ describe('scanValuationGroups', () => {
     );
     const portfolio = fc.array(row, { minLength: 1, maxLength: 12 });
     await fc.assert(
-      fc.asyncProperty(fc.array(portfolio, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.boolean(), async (ps, crlf, currency) => {
+      fc.asyncProperty(fc.array(portfolio, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.boolean(), fc.boolean(), async (ps, crlf, currency, idFirst) => {
         const nl = crlf ? '\r\n' : '\n';
-        const lines = [currency ? 'date,portfolio_id,market_value,currency' : 'date,portfolio_id,market_value'];
+        // portfolio_id,date,market_value is the bench layout (its own shortcut in the scanner).
+        const lines = [(idFirst ? 'portfolio_id,date,market_value' : 'date,portfolio_id,market_value') + (currency ? ',currency' : '')];
         ps.forEach((rows, k) => {
-          for (const [d, v, c] of rows) lines.push(currency ? `${d},P${k},${v},${c}` : `${d},P${k},${v}`);
+          for (const [d, v, c] of rows) lines.push((idFirst ? `P${k},${d},${v}` : `${d},P${k},${v}`) + (currency ? `,${c}` : ''));
         });
         const path = await csvFile('v.csv', lines.join(nl) + nl);
         const { groups, outcome } = await groupsOf(path);

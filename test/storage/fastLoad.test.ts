@@ -235,6 +235,8 @@ function table(
       crlf: fc.boolean(),
       bom: fc.boolean(),
       trailingNewline: fc.boolean(),
+      /** Rows sorted by portfolio id (runs of one id, as exported files have them). */
+      grouped: fc.boolean(),
     })
     .chain((shape) => {
       const names = [...Object.keys(required), ...shape.withOptional, ...(shape.extra ? ['note'] : [])];
@@ -253,6 +255,10 @@ function table(
           quoted: fc.array(fc.integer({ min: 0, max: shape.n - 1 }), { maxLength: malformed ? 1 : 0 }),
         })
         .map((r) => ({
+          ...r,
+          rows: shape.grouped ? sortedBy(r.rows, columns.indexOf('portfolio_id')) : r.rows,
+        }))
+        .map((r) => ({
           columns: columns.map((c) => (shape.upper && c !== 'note' ? c.toUpperCase() : c)),
           crlf: shape.crlf,
           bom: shape.bom,
@@ -260,6 +266,10 @@ function table(
           ...r,
         }));
     });
+}
+
+function sortedBy(rows: string[][], col: number): string[][] {
+  return rows.slice().sort((a, b) => ((a[col] as string) < (b[col] as string) ? -1 : (a[col] as string) > (b[col] as string) ? 1 : 0));
 }
 
 function valuationsTable(malformed: boolean): fc.Arbitrary<GenFile> {

@@ -18,7 +18,15 @@ import { createHash, type Hash } from 'node:crypto';
 import { InputError, ProblemCollector, type InputProblem } from '../../errors.js';
 import { PROBLEM_LIMIT, resolveColumns, type TableContext } from './csvTable.js';
 import { addValuationRow } from './fastLoad.js';
-import { openForScan, PlainScanner, readPlainHeader, sameBytes, scanFileRange, type PlainRowSink } from './fastScan.js';
+import {
+  openForScan,
+  PlainScanner,
+  readPlainHeader,
+  sameBytes,
+  scanFileRange,
+  type FusedValuationSink,
+  type PlainRowSink,
+} from './fastScan.js';
 import { ValuationBuilder } from './valuations.js';
 
 /** Digest algorithm of a group's bytes (node:crypto names); 'none' leaves `digest` empty. */
@@ -79,7 +87,7 @@ export interface GroupScanOptions {
   digest?: GroupDigest;
 }
 
-class GroupSink implements PlainRowSink {
+class GroupSink implements PlainRowSink, FusedValuationSink {
   readonly ready: ValuationGroup[] = [];
   readonly ids: string[] = [];
   reason: NotGroupedReason | undefined;
@@ -89,8 +97,14 @@ class GroupSink implements PlainRowSink {
   private readonly cValue: number;
   private readonly cCurrency: number;
   private readonly pid: number;
-  private readonly ref = Buffer.allocUnsafe(256);
-  private refLen = -1;
+  /** The open group's raw id bytes (FusedValuationSink); idRefLen is -1 when no group is open. */
+  readonly idRef = Buffer.allocUnsafe(256);
+  idRefLen = -1;
+  readonly fusedPid: number;
+  readonly fusedDate: number;
+  readonly fusedValue: number;
+  /** The fused shortcut applies when there is no currency column to check. */
+  readonly fusable: boolean;
   private builder: ValuationBuilder | undefined;
   private hash: Hash | undefined;
   private hashFrom = 0;
@@ -110,13 +124,22 @@ class GroupSink implements PlainRowSink {
     this.cDate = col.date;
     this.cValue = col.market_value;
     this.cCurrency = col.currency;
+    this.fusedPid = this.pid;
+    this.fusedDate = this.cDate;
+    this.fusedValue = this.cValue;
+    this.fusable = this.cCurrency < 0;
+  }
+
+  fastRow(date: number, value: number, line: number): void {
+    this.groupRows++;
+    (this.builder as ValuationBuilder).add(date, value, line);
   }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number, lineStart: number): boolean {
     const s = starts[this.pid] as number;
     const e = ends[this.pid] as number;
     let b = this.builder;
-    if (b === undefined || !sameBytes(buf, s, e, this.ref, this.refLen)) {
+    if (b === undefined || !sameBytes(buf, s, e, this.idRef, this.idRefLen)) {
       const id = buf.toString('utf8', s, e).trim();
       if (id === '') {
         this.reason = 'file-problems';
@@ -132,11 +155,11 @@ class GroupSink implements PlainRowSink {
         this.ids.push(id);
         b = this.open(id, line, lineStart);
       }
-      if (e - s <= this.ref.length) {
-        buf.copy(this.ref, 0, s, e);
-        this.refLen = e - s;
+      if (e - s <= this.idRef.length) {
+        buf.copy(this.idRef, 0, s, e);
+        this.idRefLen = e - s;
       } else {
-        this.refLen = -1;
+        this.idRefLen = -1;
       }
     }
     this.groupRows++;
@@ -199,7 +222,7 @@ class GroupSink implements PlainRowSink {
     });
     this.builder = undefined;
     this.hash = undefined;
-    this.refLen = -1;
+    this.idRefLen = -1;
   }
 }
 
@@ -235,7 +258,7 @@ export async function scanValuationGroups(
       throw err;
     }
     const lineAtStart = firstLine ?? 1;
-    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, lineAtStart);
+    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, lineAtStart, sink.fusable ? sink : undefined);
     sink.scanner = scanner;
     let groups = 0;
     const drain = async (): Promise<void> => {

@@ -20,6 +20,7 @@ import {
   readPlainHeader,
   sameBytes,
   scanFileRange,
+  type FusedValuationSink,
   type PlainRowSink,
 } from './fastScan.js';
 import { loadPortfolios, type LoadOptions, type PortfolioLoad } from './loadPortfolios.js';
@@ -44,9 +45,9 @@ export function fieldCountMessage(expected: number, found: number): string {
 
 /** Finds a row's builder, reusing the previous row's when the id bytes are the same. */
 class IdCache<B> {
-  private readonly ref = Buffer.allocUnsafe(ID_CACHE_BYTES);
-  private refLen = -1;
-  private last: B | undefined;
+  readonly ref = Buffer.allocUnsafe(ID_CACHE_BYTES);
+  refLen = -1;
+  last: B | undefined;
 
   constructor(
     private readonly builders: Map<string, B>,
@@ -69,7 +70,10 @@ class IdCache<B> {
 }
 
 /** Row step of a valuations file on bytes; the same checks in the same order as valuationSink. */
-export class FastValuationSink implements PlainRowSink {
+export class FastValuationSink implements PlainRowSink, FusedValuationSink {
+  readonly fusedPid: number;
+  readonly fusedDate: number;
+  readonly fusedValue: number;
   private readonly pid: number;
   private readonly cDate: number;
   private readonly cValue: number;
@@ -88,9 +92,29 @@ export class FastValuationSink implements PlainRowSink {
     this.cCurrency = col.currency;
     this.headerLength = header.length;
     this.ids = new IdCache(builders, ctx, (id) => new ValuationBuilder(id, ctx.file));
+    this.fusedPid = this.pid;
+    this.fusedDate = this.cDate;
+    this.fusedValue = this.cValue;
   }
 
   readonly headerLength: number;
+
+  /** The fused shortcut applies when there is no currency column to check. */
+  get fusable(): boolean {
+    return this.cCurrency < 0;
+  }
+
+  get idRef(): Uint8Array {
+    return this.ids.ref;
+  }
+
+  get idRefLen(): number {
+    return this.ids.last === undefined ? -1 : this.ids.refLen;
+  }
+
+  fastRow(date: number, value: number, line: number): void {
+    (this.ids.last as ValuationBuilder).add(date, value, line);
+  }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number): boolean {
     const b = this.ids.get(buf, starts[this.pid] as number, ends[this.pid] as number, line);
@@ -244,7 +268,10 @@ function fastTiming(buf: Buffer, s: number, e: number): number | undefined {
  * (missing column) and, after the file, the file-level problems sorted by line. Returns false
  * when the fast path does not take the file (the caller then uses csv-parse).
  */
-async function readPlainTable(path: string, makeSink: (header: string[], ctx: TableContext) => PlainRowSink): Promise<boolean> {
+async function readPlainTable(
+  path: string,
+  makeSink: (header: string[], ctx: TableContext) => PlainRowSink & { fusable?: boolean },
+): Promise<boolean> {
   const fh = await openForScan(path);
   if (fh === undefined) return false;
   try {
@@ -252,7 +279,8 @@ async function readPlainTable(path: string, makeSink: (header: string[], ctx: Ta
     if (header === undefined) return false;
     const ctx: TableContext = { file: path, fileProblems: new ProblemCollector(PROBLEM_LIMIT) };
     const sink = makeSink(header.fields, ctx);
-    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, header.line + 1);
+    const fused = sink.fusable === true ? (sink as unknown as FusedValuationSink) : undefined;
+    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, header.line + 1, fused);
     if (!(await scanFileRange(fh, header.dataStart, header.size, scanner))) return false;
     if (scanner.records === 0) return false;
     ctx.fileProblems.problems.sort((a, b) => a.line - b.line);

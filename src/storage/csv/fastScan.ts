@@ -156,8 +156,26 @@ export interface PlainRowSink {
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number, lineStart: number): boolean;
   /** A record whose field count differs from the header's. Return false to stop the scan. */
   mismatch(found: number, line: number): boolean;
-  /** The scan has consumed buf up to `end` (exclusive); called after each block. */
+  /** The scan has consumed buf up to `end` (exclusive); scanFileRange calls it after each block. */
   blockEnd?(buf: Buffer, end: number): void;
+}
+
+/**
+ * An optional shortcut for valuation rows: when a line is exactly `id,date,value` fields (in the
+ * header's column order, other columns plain) with the same id bytes as the previous row, a
+ * strict date and a positive value of at most 15 digits, the scanner parses it in one pass and
+ * calls `fastRow`; every other line takes the general path (`row`).
+ */
+export interface FusedValuationSink {
+  /** Column indices of portfolio_id, date and market_value. */
+  readonly fusedPid: number;
+  readonly fusedDate: number;
+  readonly fusedValue: number;
+  /** The previous row's raw id bytes (refLen < 0: none). */
+  readonly idRef: Uint8Array;
+  readonly idRefLen: number;
+  /** A row of the previous row's portfolio with a valid date and a positive value. */
+  fastRow(date: number, value: number, line: number): void;
 }
 
 /** Why a scan stopped early. */
@@ -175,16 +193,161 @@ export class PlainScanner {
   stop: ScanStop | undefined;
   /** File offset of byte 0 of the buffer being scanned (set by scanFileRange). */
   base = 0;
+  /** The fused path's last year * 100 + month, its first epoch day and its length. */
+  private ym = -1;
+  private monthStart = 0;
+  private monthDays = 0;
+  /** The fused columns are exactly portfolio_id,date,market_value in that order. */
+  private readonly idDateValue: boolean;
 
   constructor(
     readonly fieldCount: number,
     readonly crlf: boolean,
     readonly sink: PlainRowSink,
     firstLine: number,
+    readonly fused?: FusedValuationSink,
   ) {
     this.starts = new Int32Array(fieldCount + 1);
     this.ends = new Int32Array(fieldCount + 1);
     this.line = firstLine;
+    this.idDateValue = fused !== undefined && fieldCount === 3 && fused.fusedPid === 0 && fused.fusedDate === 1 && fused.fusedValue === 2;
+  }
+
+  /**
+   * fastDate on buf[i, i + 10), with the month's first epoch day and length kept from the
+   * previous call (daysFromCivil is linear in the day of the month). NaN when not a valid date.
+   */
+  private cachedDate(buf: Buffer, i: number, end: number): number {
+    if (i + 10 > end || buf[i + 4] !== DASH || buf[i + 7] !== DASH) return NaN;
+    const d0 = (buf[i] as number) - 48;
+    const d1 = (buf[i + 1] as number) - 48;
+    const d2 = (buf[i + 2] as number) - 48;
+    const d3 = (buf[i + 3] as number) - 48;
+    const d5 = (buf[i + 5] as number) - 48;
+    const d6 = (buf[i + 6] as number) - 48;
+    const d8 = (buf[i + 8] as number) - 48;
+    const d9 = (buf[i + 9] as number) - 48;
+    if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
+      return NaN;
+    }
+    const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+    const month = d5 * 10 + d6;
+    const ym = year * 100 + month;
+    if (ym !== this.ym) {
+      if (month < 1 || month > 12) return NaN;
+      this.ym = ym;
+      this.monthStart = daysFromCivil(year, month, 1);
+      this.monthDays = daysInMonth(year, month);
+    }
+    const day = d8 * 10 + d9;
+    if (day < 1 || day > this.monthDays) return NaN;
+    return this.monthStart + day - 1;
+  }
+
+  /** fusedLine for the column order portfolio_id,date,market_value (no other column). */
+  private fusedIdDateValue(buf: Buffer, pos: number, end: number, fused: FusedValuationSink): number {
+    const len = fused.idRefLen;
+    let i = pos;
+    if (len < 0 || i + len + 13 > end) return -1;
+    const ref = fused.idRef;
+    for (let k = 0; k < len; k++) if (buf[i + k] !== ref[k]) return -1;
+    i += len;
+    if (buf[i] !== COMMA || buf[i + 11] !== COMMA) return -1;
+    const date = this.cachedDate(buf, i + 1, end);
+    if (date !== date) return -1;
+    i += 12;
+    let m = 0;
+    let digits = 0;
+    let frac = -1;
+    for (; i < end; i++) {
+      const c = buf[i] as number;
+      if (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+        if (frac >= 0) frac++;
+      } else if (c === DOT && frac < 0) {
+        frac = 0;
+      } else {
+        break;
+      }
+    }
+    if (digits === 0 || digits > 15 || m === 0) return -1;
+    let next: number;
+    if (i >= end) next = end;
+    else {
+      const c = buf[i];
+      if (c === LF && !this.crlf) next = i + 1;
+      else if (c === CR && this.crlf && i + 1 < end && buf[i + 1] === LF) next = i + 2;
+      else return -1;
+    }
+    this.records++;
+    // Exact: see fastDecimal.
+    fused.fastRow(date, frac <= 0 ? m : m / (POW10[frac] as number), this.line++);
+    return next;
+  }
+
+  /**
+   * The FusedValuationSink shortcut for the line at buf[pos]: returns the next line's start, or
+   * -1 when the line must take the general path (nothing has been recorded then).
+   */
+  private fusedLine(buf: Buffer, pos: number, end: number, fused: FusedValuationSink): number {
+    const n = this.fieldCount;
+    let i = pos;
+    let date = NaN;
+    let value = NaN;
+    for (let f = 0; f < n; f++) {
+      if (f > 0) {
+        if (i >= end || buf[i] !== COMMA) return -1;
+        i++;
+      }
+      if (f === fused.fusedPid) {
+        const len = fused.idRefLen;
+        if (len < 0 || i + len > end) return -1;
+        const ref = fused.idRef;
+        for (let k = 0; k < len; k++) if (buf[i + k] !== ref[k]) return -1;
+        i += len;
+      } else if (f === fused.fusedDate) {
+        date = this.cachedDate(buf, i, end);
+        if (date !== date) return -1;
+        i += 10;
+      } else if (f === fused.fusedValue) {
+        let m = 0;
+        let digits = 0;
+        let frac = -1;
+        for (; i < end; i++) {
+          const c = buf[i] as number;
+          if (c >= 48 && c <= 57) {
+            m = m * 10 + (c - 48);
+            digits++;
+            if (frac >= 0) frac++;
+          } else if (c === DOT && frac < 0) {
+            frac = 0;
+          } else {
+            break;
+          }
+        }
+        if (digits === 0 || digits > 15 || m === 0) return -1;
+        // Exact: see fastDecimal.
+        value = frac <= 0 ? m : m / (POW10[frac] as number);
+      } else {
+        for (; i < end; i++) {
+          const c = buf[i] as number;
+          if (c === COMMA || c === LF || c === CR) break;
+          if (c === QUOTE) return -1;
+        }
+      }
+    }
+    let next: number;
+    if (i >= end) next = end;
+    else {
+      const c = buf[i];
+      if (c === LF && !this.crlf) next = i + 1;
+      else if (c === CR && this.crlf && i + 1 < end && buf[i + 1] === LF) next = i + 2;
+      else return -1;
+    }
+    this.records++;
+    fused.fastRow(date, value, this.line++);
+    return next;
   }
 
   /**
@@ -192,63 +355,72 @@ export class PlainScanner {
    * file, the last one. Returns false when the scan stopped (see `stop`).
    */
   scan(buf: Buffer, pos: number, end: number): boolean {
+    const fused = this.fused;
+    while (pos < end) {
+      let next = fused === undefined ? -1 : this.idDateValue ? this.fusedIdDateValue(buf, pos, end, fused) : this.fusedLine(buf, pos, end, fused);
+      if (next < 0) {
+        next = this.generalLine(buf, pos, end);
+        if (next < 0) return false;
+      }
+      pos = next;
+    }
+    return true;
+  }
+
+  /** Splits the line at buf[pos] into fields and hands it to the sink; the next line's start, or -1 when stopped. */
+  private generalLine(buf: Buffer, pos: number, end: number): number {
     const starts = this.starts;
     const ends = this.ends;
     const n = this.fieldCount;
     const crlf = this.crlf;
-    const sink = this.sink;
-    while (pos < end) {
-      let f = 0;
-      starts[0] = pos;
-      let i = pos;
-      let contentEnd = end;
-      for (; i < end; i++) {
-        const c = buf[i] as number;
-        if (c > COMMA) continue;
-        if (c === COMMA) {
-          if (f < n) ends[f] = i;
-          f++;
-          if (f < n) starts[f] = i + 1;
-        } else if (c === LF) {
-          if (crlf) {
-            this.stop = 'unsupported';
-            return false;
-          }
-          contentEnd = i;
-          break;
-        } else if (c === CR) {
-          if (!crlf || i + 1 >= end || buf[i + 1] !== LF) {
-            this.stop = 'unsupported';
-            return false;
-          }
-          contentEnd = i;
-          i++;
-          break;
-        } else if (c === QUOTE) {
+    let f = 0;
+    starts[0] = pos;
+    let i = pos;
+    let contentEnd = end;
+    for (; i < end; i++) {
+      const c = buf[i] as number;
+      if (c > COMMA) continue;
+      if (c === COMMA) {
+        if (f < n) ends[f] = i;
+        f++;
+        if (f < n) starts[f] = i + 1;
+      } else if (c === LF) {
+        if (crlf) {
           this.stop = 'unsupported';
-          return false;
+          return -1;
         }
-      }
-      const line = this.line++;
-      if (contentEnd > pos) {
-        this.records++;
-        if (f + 1 !== n) {
-          if (!sink.mismatch(f + 1, line)) {
-            this.stop = 'sink';
-            return false;
-          }
-        } else {
-          ends[f] = contentEnd;
-          if (!sink.row(buf, starts, ends, line, pos)) {
-            this.stop = 'sink';
-            return false;
-          }
+        contentEnd = i;
+        break;
+      } else if (c === CR) {
+        if (!crlf || i + 1 >= end || buf[i + 1] !== LF) {
+          this.stop = 'unsupported';
+          return -1;
         }
+        contentEnd = i;
+        i++;
+        break;
+      } else if (c === QUOTE) {
+        this.stop = 'unsupported';
+        return -1;
       }
-      pos = i + 1;
     }
-    sink.blockEnd?.(buf, end);
-    return true;
+    const line = this.line++;
+    if (contentEnd > pos) {
+      this.records++;
+      if (f + 1 !== n) {
+        if (!this.sink.mismatch(f + 1, line)) {
+          this.stop = 'sink';
+          return -1;
+        }
+      } else {
+        ends[f] = contentEnd;
+        if (!this.sink.row(buf, starts, ends, line, pos)) {
+          this.stop = 'sink';
+          return -1;
+        }
+      }
+    }
+    return i + 1;
   }
 }
 
@@ -285,6 +457,7 @@ export async function scanFileRange(
     }
     scanner.base = pos - filled;
     if (!scanner.scan(buf, 0, lastNl + 1)) return false;
+    scanner.sink.blockEnd?.(buf, lastNl + 1);
     carry = filled - (lastNl + 1);
     if (carry > 0) buf.copy(buf, 0, lastNl + 1, filled);
     if (onChunk) await onChunk();
@@ -292,6 +465,7 @@ export async function scanFileRange(
   if (carry > 0) {
     scanner.base = pos - carry;
     if (!scanner.scan(buf, 0, carry)) return false;
+    scanner.sink.blockEnd?.(buf, carry);
     if (onChunk) await onChunk();
   }
   return true;

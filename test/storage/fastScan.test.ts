@@ -1,0 +1,92 @@
+/**
+ * The byte-level field parsers of fastScan.ts against the text parsers they stand in for:
+ * fastDecimal must be Number(text) exactly (or NaN = "not taken"), fastDate parseIsoDate.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseIsoDate } from '../../src/engine/calendarDate.js';
+import { fastDate, fastDecimal } from '../../src/storage/csv/fastScan.js';
+import { readValuationsCsv } from '../../src/storage/csv/valuations.js';
+import { readValuationsPlain } from '../../src/storage/csv/fastLoad.js';
+import { scanValuationGroups, type ValuationGroup } from '../../src/storage/csv/fastGroups.js';
+import { csvFile } from './csvFiles.js';
+
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+const dec = (s: string): number => fastDecimal(bytes(s), 0, s.length);
+const date = (s: string): number => fastDate(bytes(s), 0, s.length);
+
+describe('fastDecimal', () => {
+  it('is Number(text) for plain decimals of at most 15 digits, -0 included', () => {
+    expect(dec('2976616.09')).toBe(2976616.09);
+    expect(Object.is(dec('-0.00'), -0)).toBe(true);
+    expect(dec('5.')).toBe(5);
+    expect(dec('.5')).toBe(0.5);
+    // 0.1 + 0.2 is not 0.3 in float64, but the text 0.3 must give the double nearest 0.3: 3 / 10.
+    expect(dec('0.3')).toBe(0.3);
+    expect(dec('999999999999999')).toBe(999_999_999_999_999);
+    fc.assert(
+      fc.property(fc.boolean(), fc.stringMatching(/^[0-9]{1,15}$/), fc.nat({ max: 16 }), (neg, digits, at) => {
+        const p = Math.min(at, digits.length);
+        const text = `${neg ? '-' : ''}${digits.slice(0, p)}${at <= digits.length ? '.' : ''}${digits.slice(p)}`;
+        expect(Object.is(dec(text), Number(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('declines (NaN) what it does not take: more than 15 digits, exponents, signs other than -, spaces, blanks', () => {
+    for (const t of ['1234567890123456', '0.1234567890123456', '1e3', '+1', ' 1', '1 ', '', '-', '.', '1.2.3', '--1', '0x1']) {
+      expect(dec(t)).toBeNaN();
+    }
+  });
+});
+
+describe('fastDate', () => {
+  it('agrees with parseIsoDate on valid and invalid 10-character dates', () => {
+    expect(date('1970-01-01')).toBe(0);
+    // 2024-01-01: 54 years of 365 days plus 13 leap days (1972..2020) = 19723
+    expect(date('2024-01-01')).toBe(19723);
+    expect(date('2024-02-29')).toBe(19723 + 31 + 28);
+    expect(date('2023-02-29')).toBeNaN();
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/), fc.stringMatching(/^[ -~]{10}$/), (digits, ascii) => {
+        for (const t of [digits, ascii]) expect(date(t)).toBe(parseIsoDate(t) ?? NaN);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('the portfolio_id,date,market_value shortcut', () => {
+  it('long and short values in runs of one portfolio load as the csv-parse loader reads them', async () => {
+    // 16 and 17 digits: past the exact range of the mantissa, where only the text parser is right.
+    const long = fc
+      .tuple(fc.bigInt({ min: 10n ** 15n, max: 10n ** 17n - 1n }), fc.integer({ min: 1, max: 15 }))
+      .map(([b, p]) => `${String(b).slice(0, p)}.${String(b).slice(p)}`);
+    const value = fc.oneof(
+      long,
+      fc.stringMatching(/^[1-9][0-9]{0,18}\.[0-9]{1,4}$/),
+      fc.stringMatching(/^[1-9][0-9]{0,16}$/),
+      fc.integer({ min: 1, max: 9_999_999 }).map((c) => (c / 100).toFixed(2)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(value, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 4 }), async (ps) => {
+        const lines = ['portfolio_id,date,market_value'];
+        ps.forEach((vs, k) => vs.forEach((v, d) => lines.push(`P${k},2024-01-${String(d + 1).padStart(2, '0')},${v}`)));
+        const path = await csvFile('v.csv', lines.join('\n') + '\n');
+        const slow = await readValuationsCsv(path);
+        const fast = await readValuationsPlain(path);
+        const groups: ValuationGroup[] = [];
+        await scanValuationGroups(path, undefined, (g) => {
+          groups.push(g);
+        });
+        expect(fast).toBeDefined();
+        for (const [id, b] of slow) {
+          expect([...fast!.get(id)!.values]).toEqual([...b.values]);
+          expect([...groups.find((g) => g.portfolioId === id)!.values]).toEqual([...b.values]);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
