@@ -11,6 +11,8 @@ import type { PortfolioData, ReturnSeries } from '../engine/types.js';
 import { openCache, cacheKey, type ResultCache } from './cache.js';
 import { computePortfolio, type ComputeContext, type ComputeOptions, type ResultRow } from './computePortfolio.js';
 import { digestArrays, digestJson } from './digest.js';
+import { dailySeries } from './dailySeries.js';
+import type { DateRange, PortfolioSource, ResultSink, SinkReport } from '../storage/types.js';
 
 export const PERFCALC_VERSION: string = pkg.version;
 /** Bumped whenever a change to the engine can change a number: part of every cache key. */
@@ -40,7 +42,7 @@ export const RESULT_COLUMNS: readonly (keyof RunResultRow)[] = [
 
 export interface PortfolioError {
   portfolio_id: string;
-  stage: 'load' | 'compute' | 'cache';
+  stage: 'load' | 'compute' | 'write';
   message: string;
 }
 
@@ -65,6 +67,8 @@ export interface BatchOptions {
   concurrency: number;
   cache: { dir: string; ttlMs: number } | null;
   failFast: boolean;
+  /** Only data inside this range is loaded (a source never reads more). */
+  range?: DateRange;
 }
 
 export interface BatchHooks {
@@ -82,6 +86,8 @@ export interface BatchOutcome {
   cache: CacheCounts;
   /** True when --fail-fast stopped the run early. */
   stopped: boolean;
+  /** What the sinks wrote while the run went, and what they rejected. */
+  sinks: SinkReport;
 }
 
 /** The canonical digest of a portfolio's inputs: its sorted dates, values and flows (row order and formatting do not matter). */
@@ -103,11 +109,12 @@ function ordered(a: string, b: string): number {
 }
 
 /**
- * Runs the batch over the work items. Rows come back sorted by portfolio id (code-unit order), and
- * within a portfolio in computePortfolio's fixed order, so the output is the same bytes whatever the
- * concurrency and the input row order.
+ * Runs the batch: every portfolio of the source through computePortfolio (or the cache), the rows
+ * to every sink as each portfolio completes. The outcome's rows come back sorted by portfolio id
+ * (code-unit order), and within a portfolio in computePortfolio's fixed order, so files are the
+ * same bytes whatever the concurrency and the input row order.
  */
-export async function runBatch(work: PortfolioWork[], opts: BatchOptions, hooks: BatchHooks = {}): Promise<BatchOutcome> {
+export async function runBatch(source: PortfolioSource, sinks: readonly ResultSink[], opts: BatchOptions, hooks: BatchHooks = {}): Promise<BatchOutcome> {
   const now = hooks.now ?? Date.now;
   const cache: ResultCache<CachedValue> | null = opts.cache ? openCache<CachedValue>(opts.cache) : null;
   const counts: CacheCounts = { hits: 0, misses: 0, expired: 0, corrupt: 0 };
@@ -117,31 +124,35 @@ export async function runBatch(work: PortfolioWork[], opts: BatchOptions, hooks:
     riskFree: seriesDigest(opts.context.riskFree),
   };
   const optionsDigest = digestJson(optionsKey);
+  const wantsDaily = sinks.some((k) => k.wantsDailySeries);
   const byPortfolio = new Map<string, RunResultRow[]>();
   const errors: PortfolioError[] = [];
+  const sinkReports: SinkReport[] = [];
   let done = 0;
   let failed = 0;
   let stopped = false;
-  const total = work.length;
+  const ids = await source.listPortfolios();
+  const total = ids.length;
   const limit = pLimit(Math.max(1, opts.concurrency));
 
   const fail = (e: PortfolioError): void => {
     errors.push(e);
     failed++;
     hooks.onEvent?.({ level: 'error', msg: `${e.stage}: ${e.message}`, portfolio_id: e.portfolio_id });
-    if (opts.failFast) {
-      stopped = true;
-      limit.clearQueue();
-    }
+    // queued portfolios see `stopped` and return at once (clearQueue would leave their promises unsettled)
+    if (opts.failFast) stopped = true;
   };
 
-  const one = async (w: PortfolioWork): Promise<void> => {
+  const one = async (id: string): Promise<void> => {
     if (stopped) return;
+    let stage: PortfolioError['stage'] = 'load';
     try {
+      const w = await source.loadPortfolio(id, opts.range);
       if (w.problems && w.problems.length > 0) {
-        fail({ portfolio_id: w.portfolioId, stage: 'load', message: w.problems.map(formatProblem).join(' | ') });
+        fail({ portfolio_id: id, stage: 'load', message: w.problems.map(formatProblem).join(' | ') });
         return;
       }
+      stage = 'compute';
       const data = w.data!;
       const inputDigest = portfolioDigest(data);
       const key = cache ? cacheKey({ inputDigest, options: optionsDigest, engineVersion: ENGINE_VERSION }) : '';
@@ -151,13 +162,11 @@ export async function runBatch(work: PortfolioWork[], opts: BatchOptions, hooks:
         if (hit.status === 'hit' && hit.value.input_digest === inputDigest) {
           counts.hits++;
           rows = hit.value.rows;
-        } else {
-          if (hit.status === 'corrupt') {
-            counts.corrupt++;
-            hooks.onEvent?.({ level: 'warn', msg: `cache entry was corrupt (${hit.reason}); recomputed`, portfolio_id: w.portfolioId });
-          } else if (hit.status === 'expired') counts.expired++;
-          else counts.misses++;
-        }
+        } else if (hit.status === 'corrupt') {
+          counts.corrupt++;
+          hooks.onEvent?.({ level: 'warn', msg: `cache entry was corrupt (${hit.reason}); recomputed`, portfolio_id: id });
+        } else if (hit.status === 'expired') counts.expired++;
+        else counts.misses++;
       }
       if (!rows) {
         rows = computePortfolio(data, opts.compute, opts.context);
@@ -165,31 +174,38 @@ export async function runBatch(work: PortfolioWork[], opts: BatchOptions, hooks:
           try {
             await cache.put(key, { input_digest: inputDigest, rows }, now());
           } catch (err) {
-            hooks.onEvent?.({ level: 'warn', msg: `could not write cache entry: ${(err as Error).message}`, portfolio_id: w.portfolioId });
+            hooks.onEvent?.({ level: 'warn', msg: `could not write cache entry: ${(err as Error).message}`, portfolio_id: id });
           }
         }
       }
-      byPortfolio.set(
-        w.portfolioId,
-        rows.map((r) => ({ run_id: opts.runId, ...r, input_digest: inputDigest, perfcalc_version: PERFCALC_VERSION })),
-      );
+      const out = rows.map((r) => ({ run_id: opts.runId, ...r, input_digest: inputDigest, perfcalc_version: PERFCALC_VERSION }));
+      stage = 'write';
+      for (const sink of sinks) {
+        sinkReports.push(await sink.writeResults(out));
+        if (wantsDaily && sink.wantsDailySeries) sinkReports.push(await sink.writeDailySeries([dailySeries(data, opts.compute.flowTiming)]));
+      }
+      byPortfolio.set(id, out);
     } catch (err) {
-      fail({ portfolio_id: w.portfolioId, stage: 'compute', message: (err as Error).message });
+      fail({ portfolio_id: id, stage, message: (err as Error).message });
     } finally {
       done++;
       hooks.onProgress?.({ done, total, failed });
     }
   };
 
-  await Promise.all(work.map((w) => limit(() => one(w))));
+  await Promise.all(ids.map((id) => limit(() => one(id))));
 
-  const ids = [...byPortfolio.keys()].sort(ordered);
+  const sorted = [...byPortfolio.keys()].sort(ordered);
   errors.sort((a, b) => ordered(a.portfolio_id, b.portfolio_id));
   return {
-    rows: ids.flatMap((id) => byPortfolio.get(id)!),
+    rows: sorted.flatMap((id) => byPortfolio.get(id)!),
     errors,
     portfolios: { total, succeeded: byPortfolio.size, failed },
     cache: counts,
     stopped,
+    sinks: {
+      written: sinkReports.reduce((n, r) => n + r.written, 0),
+      rejected: sinkReports.flatMap((r) => r.rejected),
+    },
   };
 }

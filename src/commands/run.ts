@@ -9,12 +9,11 @@ import type { ReturnSeries } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import type { RunConfig } from '../config.js';
 import { appendAudit, type AuditInput, type AuditOutcome } from '../batch/auditLog.js';
-import { sha256File } from '../batch/digest.js';
 import type { ComputeOptions } from '../batch/computePortfolio.js';
-import { ENGINE_VERSION, PERFCALC_VERSION, runBatch, type BatchHooks, type BatchOutcome, type PortfolioWork } from '../batch/runBatch.js';
-import { loadPortfolios } from '../storage/csv/index.js';
-import { writeRunFiles, type RunFiles } from '../storage/files/fileSink.js';
-import { loadReturnSeries } from './risk.js';
+import { ENGINE_VERSION, PERFCALC_VERSION, runBatch, type BatchHooks, type BatchOutcome } from '../batch/runBatch.js';
+import { openCsvSource } from '../storage/csv/csvSource.js';
+import { openFileSink, type RunFiles } from '../storage/files/fileSink.js';
+import type { PortfolioSource, ResultSink, RunRecord } from '../storage/types.js';
 
 export interface RunSummary {
   run_id: string;
@@ -32,6 +31,8 @@ export interface RunSummary {
   inputs: AuditInput[];
   outcome: AuditOutcome;
   stopped_early: boolean;
+  /** What the database and time-series sinks wrote and rejected (the files sink is these files). */
+  sinks: { kinds: string[]; written: number; rejected: number; rejected_records: unknown[] };
 }
 
 export interface RunReport {
@@ -71,26 +72,26 @@ export function computeOptionsOf(c: RunConfig): ComputeOptions {
   };
 }
 
-async function contextSeries(c: RunConfig): Promise<{ benchmark?: ReturnSeries; riskFree?: ReturnSeries }> {
-  if (!c.benchmark && !c.rfSeries) return {};
-  if (!c.returns || c.returns.length === 0) throw new UsageError('--benchmark and --rf-series name series in --returns files: give --returns FILE');
-  const all = await loadReturnSeries(c.returns, c.returnsUnit);
-  const get = (id: string | undefined, flag: string): ReturnSeries | undefined => {
-    if (id === undefined) return undefined;
-    const s = all.get(id);
-    if (!s) throw new UsageError(`${flag} '${id}' is not a series in ${c.returns!.join(', ')}`);
-    return s;
-  };
-  return { benchmark: get(c.benchmark, '--benchmark'), riskFree: get(c.rfSeries, '--rf-series') };
+/** The portfolio source a run reads (CSV files now; DynamoDB with --source dynamodb). */
+export function openSource(c: RunConfig): PortfolioSource {
+  if (c.source !== 'csv') throw new UsageError(`--source ${c.source} is not available in this version; use --source csv`);
+  return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit });
 }
 
-/** Loads the portfolios as work items: good ones with data, bad ones with their problems (reported, not fatal). */
-async function loadWork(c: RunConfig): Promise<PortfolioWork[]> {
-  const load = await loadPortfolios({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows });
-  const work: PortfolioWork[] = [];
-  for (const [id, data] of load.portfolios) work.push({ portfolioId: id, data });
-  for (const [id, problems] of load.problems) work.push({ portfolioId: id, problems });
-  return work;
+/** The sinks a run writes to; the files sink is always there (results, errors, summary on disk). */
+export function openSinks(c: RunConfig): { files: ReturnType<typeof openFileSink>; all: ResultSink[] } {
+  const files = openFileSink({ out: c.out, formats: c.format });
+  for (const k of c.sinks) {
+    if (k !== 'files') throw new UsageError(`--sink ${k} is not available in this version; use --sink files`);
+  }
+  return { files, all: [files] };
+}
+
+async function contextSeries(c: RunConfig, source: PortfolioSource): Promise<{ benchmark?: ReturnSeries; riskFree?: ReturnSeries }> {
+  const ids = [c.benchmark, c.rfSeries].filter((x): x is string => x !== undefined);
+  if (ids.length === 0) return {};
+  const got = await source.loadSeries(ids);
+  return { benchmark: c.benchmark ? got.get(c.benchmark) : undefined, riskFree: c.rfSeries ? got.get(c.rfSeries) : undefined };
 }
 
 /**
@@ -125,15 +126,27 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   if (!c.valuations && !c.holdings) throw new UsageError('give --valuations FILE or --holdings FILE (or set them in perfcalc.config.json)');
   if (c.valuations && c.holdings) throw new UsageError('give either --valuations or --holdings, not both');
   if (c.metrics.length === 0) throw new UsageError('--metrics is empty: choose from twr, mwr, risk');
-  const inputPaths = [c.valuations ?? c.holdings!, c.cashFlows, ...(c.returns ?? [])].filter((p): p is string => typeof p === 'string');
-  const [inputs, series, work] = await Promise.all([
-    Promise.all(inputPaths.map(async (path) => ({ path, ...(await sha256File(path)) }))),
-    contextSeries(c),
-    loadWork(c),
-  ]);
+  const source = openSource(c);
+  const { files: fileSink, all: sinks } = openSinks(c);
+  const [inputs, series] = await Promise.all([source.describeInputs(), contextSeries(c, source)]);
+  // loading the portfolio data is the first thing the source does on listPortfolios: time it apart
+  await source.listPortfolios();
   const loaded = now();
+  const runRecord: RunRecord = {
+    run_id: c.runId,
+    tenant: c.tenant,
+    status: 'running',
+    started_at: new Date(started).toISOString(),
+    finished_at: null,
+    perfcalc_version: PERFCALC_VERSION,
+    options: computeOptionsOf(c),
+    inputs,
+    counts: {},
+  };
+  for (const sink of sinks) await sink.begin(runRecord);
   const outcome = await runBatch(
-    work,
+    source,
+    sinks,
     {
       runId: c.runId,
       compute: computeOptionsOf(c),
@@ -162,9 +175,17 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
     inputs,
     outcome: auditOutcome,
     stopped_early: outcome.stopped,
+    sinks: {
+      kinds: sinks.map((k) => k.kind),
+      written: outcome.sinks.written,
+      rejected: outcome.sinks.rejected.length,
+      rejected_records: outcome.sinks.rejected.slice(0, 100),
+    },
   };
+  runRecord.status = outcome.stopped ? 'failed' : outcome.portfolios.failed > 0 ? 'partial' : 'succeeded';
+  runRecord.counts = { portfolios: outcome.portfolios.total, succeeded: outcome.portfolios.succeeded, failed: outcome.portfolios.failed, results: outcome.rows.length };
   // summary.json is written last, after the results, so its times cover the writes too
-  const files = await writeRunFiles(c.out, { rows: outcome.rows, errors: outcome.errors }, c.format, () => {
+  const summaryNow = () => {
     const end = now();
     summary.finished_at = new Date(end).toISOString();
     summary.duration_ms = end - started;
@@ -172,8 +193,14 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
     const secs = Math.max(summary.duration_ms, 1) / 1000;
     summary.throughput.portfolios_per_s = outcome.portfolios.total / secs;
     summary.throughput.results_per_s = outcome.rows.length / secs;
+    runRecord.finished_at = summary.finished_at;
     return summary;
-  });
+  };
+  // the other sinks first, the files sink last: its summary.json closes the run
+  for (const sink of sinks) if (sink !== fileSink) await sink.finish(runRecord, outcome.errors, summaryNow());
+  await fileSink.finish(runRecord, outcome.errors, summaryNow);
+  await source.close();
+  const files = fileSink.files()!;
   await appendAudit(c.stateDir, {
     run_id: c.runId,
     user: ctx.user,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../../output/atomicWrite.js';
 import { RESULT_COLUMNS, type PortfolioError, type RunResultRow } from '../../batch/runBatch.js';
+import type { ResultSink } from '../types.js';
 
 export type ResultFileFormat = 'csv' | 'json';
 
@@ -56,4 +57,42 @@ export async function writeRunFiles(
   const summaryPath = join(outDir, 'summary.json');
   await writeFileAtomic(summaryPath, `${JSON.stringify(summary(), null, 2)}\n`);
   return { results, errors, summary: summaryPath };
+}
+
+export interface FileSinkOptions {
+  out: string;
+  formats: readonly ResultFileFormat[];
+}
+
+/**
+ * Local files as a ResultSink. Rows are held until `finish`, which writes results (sorted by
+ * portfolio id, so the bytes do not depend on completion order), errors.csv and, last,
+ * summary.json, each atomically.
+ */
+export function openFileSink(opts: FileSinkOptions): ResultSink & { files(): RunFiles | null } {
+  const byPortfolio = new Map<string, RunResultRow[]>();
+  let written: RunFiles | null = null;
+  return {
+    kind: 'files',
+    wantsDailySeries: false,
+    async begin() {},
+    async writeResults(rows) {
+      for (const r of rows) {
+        let list = byPortfolio.get(r.portfolio_id);
+        if (!list) byPortfolio.set(r.portfolio_id, (list = []));
+        list.push(r);
+      }
+      return { written: 0, rejected: [] };
+    },
+    async writeDailySeries() {
+      return { written: 0, rejected: [] };
+    },
+    async finish(_run, errors, summary) {
+      const ids = [...byPortfolio.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const rows = ids.flatMap((id) => byPortfolio.get(id)!);
+      written = await writeRunFiles(opts.out, { rows, errors }, opts.formats, () => (typeof summary === 'function' ? summary() : summary));
+      return { written: rows.length, rejected: [] };
+    },
+    files: () => written,
+  };
 }
