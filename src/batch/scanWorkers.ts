@@ -16,6 +16,8 @@
  * InputError.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { headerKey } from '../storage/csv/csvTable.js';
 import type { GroupDigest, NotGroupedReason } from '../storage/csv/fastGroups.js';
@@ -37,7 +39,7 @@ export interface GroupedScanOptions {
   path: string;
   /** Worker threads (at least 1; fewer are used when the file has fewer portfolios). */
   workers: number;
-  /** URL (or file URL string) of the task module, see GroupTaskModule. */
+  /** The task module (see GroupTaskModule): a URL, a file: URL string or a file path. */
   taskModule: URL | string;
   /** Passed to init and handleGroup in every worker (structured-cloned). */
   taskOptions?: unknown;
@@ -187,7 +189,12 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
   const { header, ranges } = split;
   if (!header.fields.some((f) => headerKey(f) === 'portfolio_id')) return { grouped: false, reason: 'header' };
   if (ranges.length === 0) return { grouped: false, reason: 'unsupported' };
-  const taskModule = opts.taskModule instanceof URL ? opts.taskModule.href : opts.taskModule;
+  const taskModule =
+    opts.taskModule instanceof URL
+      ? opts.taskModule.href
+      : /^(file|data):/.test(opts.taskModule)
+        ? opts.taskModule
+        : pathToFileURL(resolve(opts.taskModule)).href;
   const n = ranges.length;
   const workers: Worker[] = [];
   const firstLines: Array<number | undefined> = new Array(n).fill(undefined);

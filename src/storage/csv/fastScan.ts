@@ -244,46 +244,62 @@ export class PlainScanner {
     return this.monthStart + day - 1;
   }
 
-  /** fusedLine for the column order portfolio_id,date,market_value (no other column). */
-  private fusedIdDateValue(buf: Buffer, pos: number, end: number, fused: FusedValuationSink): number {
+  /**
+   * The FusedValuationSink shortcut for the column order portfolio_id,date,market_value (no
+   * other column), over consecutive lines: takes lines while they qualify and returns the start
+   * of the first line that does not (or `end`), which then takes the general path.
+   */
+  private fusedRun(buf: Buffer, pos: number, end: number, fused: FusedValuationSink): number {
     const len = fused.idRefLen;
-    let i = pos;
-    if (len < 0 || i + len + 13 > end) return -1;
+    if (len < 0) return pos;
     const ref = fused.idRef;
-    for (let k = 0; k < len; k++) if (buf[i + k] !== ref[k]) return -1;
-    i += len;
-    if (buf[i] !== COMMA || buf[i + 11] !== COMMA) return -1;
-    const date = this.cachedDate(buf, i + 1, end);
-    if (date !== date) return -1;
-    i += 12;
-    let m = 0;
-    let digits = 0;
-    let frac = -1;
-    for (; i < end; i++) {
-      const c = buf[i] as number;
-      if (c >= 48 && c <= 57) {
-        m = m * 10 + (c - 48);
-        digits++;
-        if (frac >= 0) frac++;
-      } else if (c === DOT && frac < 0) {
-        frac = 0;
-      } else {
-        break;
+    const crlf = this.crlf;
+    let line = this.line;
+    let taken = 0;
+    for (;;) {
+      let i = pos;
+      if (i + len + 13 > end) break;
+      let k = 0;
+      while (k < len && buf[i + k] === ref[k]) k++;
+      if (k < len) break;
+      i += len;
+      if (buf[i] !== COMMA || buf[i + 11] !== COMMA) break;
+      const date = this.cachedDate(buf, i + 1, end);
+      if (date !== date) break;
+      i += 12;
+      let m = 0;
+      let digits = 0;
+      let frac = -1;
+      for (; i < end; i++) {
+        const c = buf[i] as number;
+        if (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          digits++;
+          if (frac >= 0) frac++;
+        } else if (c === DOT && frac < 0) {
+          frac = 0;
+        } else {
+          break;
+        }
       }
+      if (digits === 0 || digits > 15 || m === 0) break;
+      let next: number;
+      if (i >= end) next = end;
+      else {
+        const c = buf[i];
+        if (c === LF && !crlf) next = i + 1;
+        else if (c === CR && crlf && i + 1 < end && buf[i + 1] === LF) next = i + 2;
+        else break;
+      }
+      // Exact: see fastDecimal.
+      fused.fastRow(date, frac <= 0 ? m : m / (POW10[frac] as number), line++);
+      taken++;
+      pos = next;
+      if (pos >= end) break;
     }
-    if (digits === 0 || digits > 15 || m === 0) return -1;
-    let next: number;
-    if (i >= end) next = end;
-    else {
-      const c = buf[i];
-      if (c === LF && !this.crlf) next = i + 1;
-      else if (c === CR && this.crlf && i + 1 < end && buf[i + 1] === LF) next = i + 2;
-      else return -1;
-    }
-    this.records++;
-    // Exact: see fastDecimal.
-    fused.fastRow(date, frac <= 0 ? m : m / (POW10[frac] as number), this.line++);
-    return next;
+    this.line = line;
+    this.records += taken;
+    return pos;
   }
 
   /**
@@ -357,7 +373,11 @@ export class PlainScanner {
   scan(buf: Buffer, pos: number, end: number): boolean {
     const fused = this.fused;
     while (pos < end) {
-      let next = fused === undefined ? -1 : this.idDateValue ? this.fusedIdDateValue(buf, pos, end, fused) : this.fusedLine(buf, pos, end, fused);
+      if (this.idDateValue) {
+        pos = this.fusedRun(buf, pos, end, fused as FusedValuationSink);
+        if (pos >= end) break;
+      }
+      let next = fused === undefined || this.idDateValue ? -1 : this.fusedLine(buf, pos, end, fused);
       if (next < 0) {
         next = this.generalLine(buf, pos, end);
         if (next < 0) return false;
