@@ -43,11 +43,57 @@ export function fieldCountMessage(expected: number, found: number): string {
   return `expected ${expected} fields as in the header, found ${found}`;
 }
 
+/**
+ * Values by the raw bytes of an id (FNV-1a hash, open addressing), so that rows in any order
+ * find their builder without decoding the id to a string.
+ */
+class BytesMap<V> {
+  private slots = new Int32Array(1024).fill(-1);
+  private readonly keys: Buffer[] = [];
+  private readonly values: V[] = [];
+
+  static hash(buf: Buffer, s: number, e: number): number {
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ (buf[i] as number), 16777619);
+    return h >>> 0;
+  }
+
+  get(buf: Buffer, s: number, e: number, h: number): V | undefined {
+    const mask = this.slots.length - 1;
+    for (let j = h & mask; ; j = (j + 1) & mask) {
+      const k = this.slots[j] as number;
+      if (k < 0) return undefined;
+      const key = this.keys[k] as Buffer;
+      if (sameBytes(buf, s, e, key, key.length)) return this.values[k];
+    }
+  }
+
+  set(buf: Buffer, s: number, e: number, h: number, value: V): void {
+    if ((this.keys.length + 1) * 2 > this.slots.length) this.grow();
+    this.keys.push(Buffer.from(buf.subarray(s, e)));
+    this.values.push(value);
+    this.place(h, this.keys.length - 1);
+  }
+
+  private place(h: number, k: number): void {
+    const mask = this.slots.length - 1;
+    let j = h & mask;
+    while ((this.slots[j] as number) >= 0) j = (j + 1) & mask;
+    this.slots[j] = k;
+  }
+
+  private grow(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    this.keys.forEach((key, k) => this.place(BytesMap.hash(key, 0, key.length), k));
+  }
+}
+
 /** Finds a row's builder, reusing the previous row's when the id bytes are the same. */
 class IdCache<B> {
   readonly ref = Buffer.allocUnsafe(ID_CACHE_BYTES);
   refLen = -1;
   last: B | undefined;
+  private readonly byBytes = new BytesMap<B>();
 
   constructor(
     private readonly builders: Map<string, B>,
@@ -57,7 +103,13 @@ class IdCache<B> {
 
   get(buf: Buffer, s: number, e: number, line: number): B | undefined {
     if (this.last !== undefined && sameBytes(buf, s, e, this.ref, this.refLen)) return this.last;
-    const b = builderFor(this.builders, buf.toString('utf8', s, e), this.ctx, line, this.make);
+    // The same bytes always name the same (trimmed) id; blank ids are not kept, each is reported.
+    const h = BytesMap.hash(buf, s, e);
+    let b = this.byBytes.get(buf, s, e, h);
+    if (b === undefined) {
+      b = builderFor(this.builders, buf.toString('utf8', s, e), this.ctx, line, this.make);
+      if (b !== undefined) this.byBytes.set(buf, s, e, h, b);
+    }
     this.last = b;
     if (b !== undefined && e - s <= ID_CACHE_BYTES) {
       buf.copy(this.ref, 0, s, e);
