@@ -4,8 +4,8 @@
  * time, so memory is O(largest portfolio) instead of O(file).
  *
  * A group's arrays and problems are exactly what the whole-file loaders give for that portfolio
- * (the same ValuationBuilder: sort by date, duplicates named with both lines). Line numbers are
- * kept per row only inside the open group.
+ * (`GroupRows.finish` is ValuationBuilder.finish on reused buffers: sort by date, duplicates
+ * named with both lines). Line numbers are kept per row only inside the open group.
  *
  * The scan reports `{ grouped: false }` and stops when the file is not for this path: a
  * portfolio id reappears after its group ended ('not-grouped'), a file-level problem (blank
@@ -17,7 +17,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { InputError, ProblemCollector, type InputProblem } from '../../errors.js';
 import { PROBLEM_LIMIT, resolveColumns, type TableContext } from './csvTable.js';
-import { addValuationRow } from './fastLoad.js';
+import { addValuationRow, type ValuationRowTarget } from './fastLoad.js';
 import {
   openForScan,
   PlainScanner,
@@ -27,7 +27,9 @@ import {
   type FusedValuationSink,
   type PlainRowSink,
 } from './fastScan.js';
-import { ValuationBuilder } from './valuations.js';
+import { formatIsoDate } from '../../engine/calendarDate.js';
+import { CurrencyTracker } from './fieldParsers.js';
+import { ascendingOrder } from './growable.js';
 
 /** Digest algorithm of a group's bytes (node:crypto names); 'none' leaves `digest` empty. */
 export type GroupDigest = 'sha256' | 'sha1' | 'md5' | 'none';
@@ -87,6 +89,81 @@ export interface GroupScanOptions {
   digest?: GroupDigest;
 }
 
+/** Row buffers reused from group to group (they grow to the largest portfolio). */
+class Staging {
+  dates = new Int32Array(4096);
+  values = new Float64Array(4096);
+  lines = new Int32Array(4096);
+
+  grow(): void {
+    const n = this.dates.length * 2;
+    const d = new Int32Array(n);
+    d.set(this.dates);
+    const v = new Float64Array(n);
+    v.set(this.values);
+    const l = new Int32Array(n);
+    l.set(this.lines);
+    this.dates = d;
+    this.values = v;
+    this.lines = l;
+  }
+}
+
+/** One open group's rows: a ValuationBuilder whose columns are the shared Staging buffers. */
+class GroupRows implements ValuationRowTarget {
+  readonly currency = new CurrencyTracker();
+  readonly problems = new ProblemCollector(PROBLEM_LIMIT);
+  length = 0;
+
+  constructor(
+    readonly portfolioId: string,
+    readonly file: string,
+    private readonly st: Staging,
+  ) {}
+
+  add(date: number, value: number, line: number): void {
+    const st = this.st;
+    if (this.length === st.dates.length) st.grow();
+    const k = this.length++;
+    st.dates[k] = date;
+    st.values[k] = value;
+    st.lines[k] = line;
+  }
+
+  /** ValuationBuilder.finish: ascending dates, a later row of a date already seen dropped and reported. */
+  finish(): { dates: Int32Array; values: Float64Array } {
+    const n = this.length;
+    const st = this.st;
+    const raw = st.dates.subarray(0, n);
+    const order = ascendingOrder(raw);
+    const at = (k: number): number => (order ? (order[k] as number) : k);
+    let dups = 0;
+    for (let k = 1; k < n; k++) if (raw[at(k)] === raw[at(k - 1)]) dups++;
+    const dates = new Int32Array(n - dups);
+    const values = new Float64Array(n - dups);
+    let out = 0;
+    let first = 0;
+    for (let k = 0; k < n; k++) {
+      const i = at(k);
+      const date = raw[i] as number;
+      if (k > 0 && date === raw[at(k - 1)]) {
+        // Ties are in input order (a stable sort), so the first of the run is the earlier line.
+        this.problems.add({
+          file: this.file,
+          line: st.lines[i] as number,
+          field: 'date',
+          message: `duplicate valuation for portfolio '${this.portfolioId}' on ${formatIsoDate(date)} (also on line ${st.lines[first]})`,
+        });
+      } else {
+        first = i;
+        dates[out] = date;
+        values[out++] = st.values[i] as number;
+      }
+    }
+    return { dates, values };
+  }
+}
+
 class GroupSink implements PlainRowSink, FusedValuationSink {
   readonly ready: ValuationGroup[] = [];
   readonly ids: string[] = [];
@@ -105,7 +182,8 @@ class GroupSink implements PlainRowSink, FusedValuationSink {
   readonly fusedValue: number;
   /** The fused shortcut applies when there is no currency column to check. */
   readonly fusable: boolean;
-  private builder: ValuationBuilder | undefined;
+  private builder: GroupRows | undefined;
+  private readonly staging = new Staging();
   private hash: Hash | undefined;
   private hashFrom = 0;
   private groupStart = 0;
@@ -132,7 +210,7 @@ class GroupSink implements PlainRowSink, FusedValuationSink {
 
   fastRow(date: number, value: number, line: number): void {
     this.groupRows++;
-    (this.builder as ValuationBuilder).add(date, value, line);
+    (this.builder as GroupRows).add(date, value, line);
   }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number, lineStart: number): boolean {
@@ -177,8 +255,8 @@ class GroupSink implements PlainRowSink, FusedValuationSink {
     this.hashFrom = 0;
   }
 
-  private open(id: string, line: number, lineStart: number): ValuationBuilder {
-    const b = new ValuationBuilder(id, this.ctx.file);
+  private open(id: string, line: number, lineStart: number): GroupRows {
+    const b = new GroupRows(id, this.ctx.file, this.staging);
     this.builder = b;
     this.groupStart = this.scanner.base + lineStart;
     this.groupLine = line;
@@ -203,14 +281,14 @@ class GroupSink implements PlainRowSink, FusedValuationSink {
       byteEnd = endInBuf;
     }
     const build = b.finish();
-    const problems = build.problems.problems.slice().sort((x, y) => x.line - y.line);
+    const problems = b.problems.problems.slice().sort((x, y) => x.line - y.line);
     this.ready.push({
       portfolioId: b.portfolioId,
       file: this.ctx.file,
       dates: build.dates,
       values: build.values,
       problems,
-      problemTotal: build.problems.total,
+      problemTotal: b.problems.total,
       currency: b.currency.currency,
       currencyLine: b.currency.line,
       digest: this.hash !== undefined ? this.hash.digest('hex') : '',

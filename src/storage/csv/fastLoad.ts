@@ -11,7 +11,7 @@ import { TIMING_DEFAULT, TIMING_END, TIMING_START } from '../../engine/types.js'
 import { ProblemCollector } from '../../errors.js';
 import { CashFlowBuild, readCashFlowsCsv, timingCode } from './cashFlows.js';
 import { PROBLEM_LIMIT, resolveColumns, type TableContext } from './csvTable.js';
-import { dateField, floatField, moneyField, type FieldSite } from './fieldParsers.js';
+import { dateField, floatField, moneyField, type CurrencyTracker, type FieldSite } from './fieldParsers.js';
 import {
   fastDate,
   fastDecimal,
@@ -181,12 +181,20 @@ export class FastValuationSink implements PlainRowSink, FusedValuationSink {
   }
 }
 
+/** Where addValuationRow puts a row: a ValuationBuilder, or the grouped scan's rows. */
+export interface ValuationRowTarget {
+  readonly portfolioId: string;
+  readonly problems: ProblemCollector;
+  readonly currency: CurrencyTracker;
+  add(date: number, value: number, line: number): void;
+}
+
 /**
  * Parses one valuation row's fields into its builder, exactly as valuationSink does with text:
  * date problem, then value problems, then the currency check; the row is kept when both parse.
  */
 export function addValuationRow(
-  b: ValuationBuilder,
+  b: ValuationRowTarget,
   file: string,
   buf: Buffer,
   starts: Int32Array,
