@@ -16,6 +16,7 @@
  * or `PERFCALC_CONCURRENCY: "abc" is not a positive integer`; all problems found are reported
  * together in one UsageError, one per line.
  */
+import { RISK_METRIC_KEYS, type RiskMetricKey } from './engine/riskMetrics.js';
 import { availableParallelism, homedir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -25,7 +26,8 @@ import type { ReturnMethod } from './engine/periodReturns.js';
 import type { FlowTiming } from './engine/types.js';
 import { UsageError } from './errors.js';
 
-export type Metric = 'twr' | 'mwr' | 'risk';
+/** `risk` stands for every risk metric; single risk metrics may be named instead (`sharpe_ratio`, ...). */
+export type Metric = 'twr' | 'mwr' | 'risk' | RiskMetricKey;
 export type ResultFormat = 'csv' | 'json';
 export type LogFormat = 'text' | 'json';
 export type SourceKind = 'csv' | 'dynamodb';
@@ -102,7 +104,8 @@ export const DEFAULT_PERIODS: readonly PeriodCode[] = ['MTD', 'QTD', 'YTD', '1Y'
 export const DEFAULT_CACHE_TTL_SECONDS = 7 * 24 * 3600;
 export const CONFIG_FILE_NAME = 'perfcalc.config.json';
 
-const METRICS: readonly Metric[] = ['twr', 'mwr', 'risk'];
+const DEFAULT_METRICS: readonly Metric[] = ['twr', 'mwr', 'risk'];
+const METRICS: readonly Metric[] = [...DEFAULT_METRICS, ...RISK_METRIC_KEYS];
 const METHODS: readonly ReturnMethod[] = ['daily', 'modified-dietz', 'linked-modified-dietz'];
 const TIMINGS: readonly FlowTiming[] = ['end', 'start'];
 const FORMATS: readonly ResultFormat[] = ['csv', 'json'];
@@ -269,6 +272,20 @@ function periodsValue(raw: unknown): PeriodCode[] {
   }
 }
 
+/** twr, mwr, risk, or risk metric names (docs/metrics.md), with a suggestion for a near miss. */
+function metricsValue(raw: unknown): Metric[] {
+  const out: Metric[] = [];
+  for (const item of list(raw)) {
+    const hit = METRICS.find((c) => c === item.toLowerCase());
+    if (hit === undefined) {
+      const near = suggest(item, METRICS);
+      throw new BadValue(`${show(item)} is not one of twr, mwr, risk or a risk metric name${near ? ` (did you mean '${near}'?)` : ''}`);
+    }
+    if (!out.includes(hit)) out.push(hit);
+  }
+  return out;
+}
+
 /** Every setting: its parser. The order is the order of `formatConfig`. */
 const PARSERS: Record<ConfigKey, Parser> = {
   valuations: pathValue,
@@ -280,7 +297,7 @@ const PARSERS: Record<ConfigKey, Parser> = {
   rfSeries: text,
   rf: rate,
   periods: periodsValue,
-  metrics: listOf(METRICS),
+  metrics: metricsValue,
   method: oneOf(METHODS),
   flowTiming: oneOf(TIMINGS),
   largeFlow: positiveNumber,
@@ -526,7 +543,7 @@ export async function resolveRunConfig(opts: ResolveOptions): Promise<ResolvedCo
   const config: RunConfig = {
     ...(merged as Partial<RunConfig>),
     periods: (merged.periods as PeriodCode[] | undefined) ?? [...DEFAULT_PERIODS],
-    metrics: (merged.metrics as Metric[] | undefined) ?? [...METRICS],
+    metrics: (merged.metrics as Metric[] | undefined) ?? [...DEFAULT_METRICS],
     method: (merged.method as ReturnMethod | undefined) ?? 'daily',
     flowTiming: (merged.flowTiming as FlowTiming | undefined) ?? 'end',
     returnsUnit: (merged.returnsUnit as ReturnsUnit | undefined) ?? 'decimal',

@@ -140,7 +140,7 @@ function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, t
       riskFree = riskFree && monthlyReturns(riskFree);
     }
     const scale = opts.scale ?? (opts.riskFrequency === 'monthly' ? 12 : undefined);
-    const res = riskMetrics({ series, benchmark, riskFree }, { scale, mar: opts.mar, confidence: opts.confidence, rf: opts.rf });
+    const res = riskMetrics({ series, benchmark, riskFree }, { scale, mar: opts.mar, confidence: opts.confidence, rf: opts.rf, only: opts.risk, episodes: false });
     emit('ok', '', res.metrics, res.warnings);
   }
   return rows;

@@ -13,6 +13,7 @@ import type { ComputeOptions } from '../batch/computePortfolio.js';
 import { ENGINE_VERSION, PERFCALC_VERSION, runBatch, type BatchHooks, type BatchOutcome } from '../batch/runBatch.js';
 import { openCsvSource } from '../storage/csv/csvSource.js';
 import { openFileSink, type RunFiles } from '../storage/files/fileSink.js';
+import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE, openTimestreamSink } from '../storage/timestream/index.js';
 import type { PortfolioSource, ResultSink, RunRecord } from '../storage/types.js';
 
 export interface RunSummary {
@@ -52,9 +53,10 @@ export interface RunContext {
 /** The compute options of a run (everything that determines a number, so also part of the cache key). */
 export function computeOptionsOf(c: RunConfig): ComputeOptions {
   // benchmark-relative metrics only when the run names a benchmark
-  const risk: RiskMetricKey[] = c.metrics.includes('risk')
-    ? RISK_METRIC_KEYS.filter((k) => c.benchmark !== undefined || !BENCHMARK_METRIC_KEYS.includes(k))
-    : [];
+  const named = new Set<string>(c.metrics);
+  const risk: RiskMetricKey[] = RISK_METRIC_KEYS.filter(
+    (k) => (named.has('risk') && (c.benchmark !== undefined || !BENCHMARK_METRIC_KEYS.includes(k))) || named.has(k),
+  );
   return {
     periods: c.periods.map((code) => ({ label: code, code })),
     twr: c.metrics.includes('twr'),
@@ -81,10 +83,12 @@ export function openSource(c: RunConfig): PortfolioSource {
 /** The sinks a run writes to; the files sink is always there (results, errors, summary on disk). */
 export function openSinks(c: RunConfig): { files: ReturnType<typeof openFileSink>; all: ResultSink[] } {
   const files = openFileSink({ out: c.out, formats: c.format });
+  const all: ResultSink[] = [files];
   for (const k of c.sinks) {
-    if (k !== 'files') throw new UsageError(`--sink ${k} is not available in this version; use --sink files`);
+    if (k === 'timestream') all.push(openTimestreamSink({ database: c.tsDatabase ?? DEFAULT_TS_DATABASE, table: c.tsTable ?? DEFAULT_TS_TABLE, tenant: c.tenant }));
+    else if (k !== 'files') throw new UsageError(`--sink ${k} is not available in this version; use --sink files`);
   }
-  return { files, all: [files] };
+  return { files, all };
 }
 
 async function contextSeries(c: RunConfig, source: PortfolioSource): Promise<{ benchmark?: ReturnSeries; riskFree?: ReturnSeries }> {

@@ -79,6 +79,13 @@ export interface RiskOptions {
   confidence?: number;
   /** Annual risk-free rate used when no risk-free series is given: per period (1 + rf)^(1/s) - 1. */
   rf?: number;
+  /**
+   * Compute only these metrics (the others stay null, with no warning); default all. The batch
+   * uses it so a nightly run pays only for the figures it writes.
+   */
+  only?: readonly RiskMetricKey[];
+  /** Whether to build the drawdown episode table (default true). */
+  episodes?: boolean;
 }
 
 export interface RiskInput {
@@ -136,9 +143,15 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   }
   if (n < s) warnings.push(`only ${n} observations, fewer than the scale ${s}: annualised figures extrapolate`);
 
+  const only = opts.only ? new Set<RiskMetricKey>(opts.only) : null;
+  const want = (...keys: RiskMetricKey[]): boolean => only === null || keys.some((k) => only.has(k));
   const set = (key: RiskMetricKey, value: number, reason: string): void => {
+    if (only !== null && !only.has(key)) return;
     if (Number.isFinite(value)) metrics[key] = value === 0 ? 0 : value; // no -0 in output
     else warnings.push(`${key}: ${reason}`);
+  };
+  const warn = (key: RiskMetricKey, text: string): void => {
+    if (only === null || only.has(key)) warnings.push(`${key}: ${text}`);
   };
 
   const a = w.series;
@@ -150,98 +163,114 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   // G(f): PA annualises a risk-free series geometrically and a constant as (1 + f)^s - 1.
   const gf = w.riskFree !== undefined ? annualizedReturn(f, s) : Math.pow(1 + rfConst, s) - 1;
 
-  const ga = annualizedReturn(a, s);
-  const sdA = sampleSd(a);
-  const sdX = sampleSd(x);
-  set('cumulative_return', accurateGrowth(a) - 1, 'not finite');
+  const needBenchmark = w.benchmark !== undefined && want(...BENCHMARK_METRIC_KEYS);
+  const ga = want('annualized_return', 'calmar_ratio') || needBenchmark ? annualizedReturn(a, s) : NaN;
+  const sdA = want('annualized_volatility', 'skewness', 'kurtosis') ? sampleSd(a) : NaN;
+  const sdX = want('sharpe_ratio', 'sharpe_ratio_geometric') ? sampleSd(x) : NaN;
+  if (want('cumulative_return')) set('cumulative_return', accurateGrowth(a) - 1, 'not finite');
   set('annualized_return', ga, 'not finite');
   set('annualized_volatility', sdA * Math.sqrt(s), 'not finite');
-  if (sdX > 0) {
-    set('sharpe_ratio', (mean(x) * s) / (sdX * Math.sqrt(s)), 'not finite');
-    set('sharpe_ratio_geometric', annualizedReturn(x, s) / (sdX * Math.sqrt(s)), 'not finite');
-  } else {
-    warnings.push('sharpe_ratio: excess returns have zero variance');
-    warnings.push('sharpe_ratio_geometric: excess returns have zero variance');
-  }
-  const dd = downsideDeviation(a, mar);
-  set('downside_deviation', dd, 'not finite');
-  if (dd > 0) {
-    const shifted = new Float64Array(n);
-    for (let i = 0; i < n; i++) shifted[i] = (a[i] as number) - mar;
-    set('sortino_ratio', mean(shifted) / dd, 'not finite');
-  } else warnings.push('sortino_ratio: no return below the MAR (downside deviation is 0)');
-
-  const ddSeries = drawdowns(a);
-  let minDd = 0;
-  const absDd = new Float64Array(n);
-  const sqDd = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = ddSeries[i] as number;
-    if (v < minDd) minDd = v;
-    absDd[i] = Math.abs(v);
-    sqDd[i] = v * v;
-  }
-  const maxDd = -minDd;
-  set('max_drawdown', maxDd, 'not finite');
-  if (maxDd > 0) set('calmar_ratio', ga / maxDd, 'not finite');
-  else warnings.push('calmar_ratio: no drawdown (max_drawdown is 0)');
-  set('pain_index', accurateSum(absDd) / n, 'not finite');
-  set('ulcer_index', Math.sqrt(accurateSum(sqDd) / n), 'not finite');
-
-  if (w.benchmark !== undefined) benchmarkMetrics(a, w.benchmark, f, x, ga, gf, s, set, warnings);
-  else warnings.push('no benchmark: benchmark-relative metrics are null');
-
-  // Historical VaR/ES at 1 - confidence, with PA's reasonableness checks (a positive quantile is
-  // "inverse risk": PA returns NA).
-  const q = quantileType7(a, 1 - confidence);
-  if (q > 0) {
-    warnings.push('value_at_risk: the quantile is a gain (PerformanceAnalytics reports NA for inverse risk)');
-  } else set('value_at_risk', Math.max(q, -1), 'not finite');
-  const below: number[] = [];
-  for (let i = 0; i < n; i++) if ((a[i] as number) < q) below.push(a[i] as number);
-  const es = below.length === 0 ? q : mean(below);
-  if (es > 0) warnings.push('expected_shortfall: the tail mean is a gain (PerformanceAnalytics reports NA for inverse risk)');
-  else set('expected_shortfall', Math.max(es, -1), 'not finite');
-
-  if (sdA > 0) {
-    const m = mean(a);
-    const sigma = Math.sqrt((sdA * sdA * (n - 1)) / n); // population sd, as PA's moment formulas
-    const v2 = (sdA * sdA * (n - 1)) / n;
-    const t3 = new Float64Array(n);
-    const t4 = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const d = (a[i] as number) - m;
-      t3[i] = (d * d * d) / (sigma * sigma * sigma);
-      t4[i] = (d * d * d * d) / (v2 * v2);
+  if (want('sharpe_ratio', 'sharpe_ratio_geometric')) {
+    if (sdX > 0) {
+      set('sharpe_ratio', (mean(x) * s) / (sdX * Math.sqrt(s)), 'not finite');
+      if (want('sharpe_ratio_geometric')) set('sharpe_ratio_geometric', annualizedReturn(x, s) / (sdX * Math.sqrt(s)), 'not finite');
+    } else {
+      warn('sharpe_ratio', 'excess returns have zero variance');
+      warn('sharpe_ratio_geometric', 'excess returns have zero variance');
     }
-    set('skewness', accurateSum(t3) / n, 'not finite');
-    set('kurtosis', accurateSum(t4) / n - 3, 'not finite');
-  } else {
-    warnings.push('skewness: the series has zero variance');
-    warnings.push('kurtosis: the series has zero variance');
   }
-  const gains = new Float64Array(n);
-  const losses = new Float64Array(n);
-  let best = -Infinity;
-  let worst = Infinity;
-  let positive = 0;
-  for (let i = 0; i < n; i++) {
-    const r = a[i] as number;
-    gains[i] = Math.max(r, 0);
-    losses[i] = Math.max(-r, 0);
-    if (r > best) best = r;
-    if (r < worst) worst = r;
-    if (r > 0) positive++;
+  if (want('downside_deviation', 'sortino_ratio')) {
+    const dd = downsideDeviation(a, mar);
+    set('downside_deviation', dd, 'not finite');
+    if (dd > 0) {
+      const shifted = new Float64Array(n);
+      for (let i = 0; i < n; i++) shifted[i] = (a[i] as number) - mar;
+      set('sortino_ratio', mean(shifted) / dd, 'not finite');
+    } else warn('sortino_ratio', 'no return below the MAR (downside deviation is 0)');
   }
-  const lossMean = mean(losses);
-  if (lossMean > 0) set('omega_ratio', mean(gains) / lossMean, 'not finite');
-  else warnings.push('omega_ratio: no losing period (denominator is 0)');
-  set('best_period', best, 'not finite');
-  set('worst_period', worst, 'not finite');
-  set('positive_periods', positive / n, 'not finite');
-
-  result.drawdowns = drawdownEpisodes(w.dates, a, 5);
+  if (want('max_drawdown', 'calmar_ratio', 'pain_index', 'ulcer_index')) drawdownMetrics();
+  if (needBenchmark) benchmarkMetrics(a, w.benchmark!, f, x, ga, gf, s, set, warnings);
+  else if (w.benchmark === undefined && want(...BENCHMARK_METRIC_KEYS)) warnings.push('no benchmark: benchmark-relative metrics are null');
+  if (want('value_at_risk', 'expected_shortfall')) tailMetrics();
+  if (want('skewness', 'kurtosis')) momentMetrics();
+  if (want('omega_ratio', 'best_period', 'worst_period', 'positive_periods')) countMetrics();
+  if (opts.episodes !== false) result.drawdowns = drawdownEpisodes(w.dates, a, 5);
   return result;
+
+  function drawdownMetrics(): void {
+    const ddSeries = drawdowns(a);
+    let minDd = 0;
+    const absDd = new Float64Array(n);
+    const sqDd = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = ddSeries[i] as number;
+      if (v < minDd) minDd = v;
+      absDd[i] = Math.abs(v);
+      sqDd[i] = v * v;
+    }
+    const maxDd = -minDd;
+    set('max_drawdown', maxDd, 'not finite');
+    if (maxDd > 0) set('calmar_ratio', ga / maxDd, 'not finite');
+    else warn('calmar_ratio', 'no drawdown (max_drawdown is 0)');
+    if (want('pain_index')) set('pain_index', accurateSum(absDd) / n, 'not finite');
+    if (want('ulcer_index')) set('ulcer_index', Math.sqrt(accurateSum(sqDd) / n), 'not finite');
+  }
+
+  function tailMetrics(): void {
+    // Historical VaR/ES at 1 - confidence, with PA's reasonableness checks (a positive quantile is
+    // "inverse risk": PA returns NA).
+    const q = quantileType7(a, 1 - confidence);
+    if (q > 0) {
+      warnings.push('value_at_risk: the quantile is a gain (PerformanceAnalytics reports NA for inverse risk)');
+    } else set('value_at_risk', Math.max(q, -1), 'not finite');
+    const below: number[] = [];
+    for (let i = 0; i < n; i++) if ((a[i] as number) < q) below.push(a[i] as number);
+    const es = below.length === 0 ? q : mean(below);
+    if (es > 0) warnings.push('expected_shortfall: the tail mean is a gain (PerformanceAnalytics reports NA for inverse risk)');
+    else set('expected_shortfall', Math.max(es, -1), 'not finite');
+  }
+
+  function momentMetrics(): void {
+    if (sdA > 0) {
+      const m = mean(a);
+      const sigma = Math.sqrt((sdA * sdA * (n - 1)) / n); // population sd, as PA's moment formulas
+      const v2 = (sdA * sdA * (n - 1)) / n;
+      const t3 = new Float64Array(n);
+      const t4 = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const d = (a[i] as number) - m;
+        t3[i] = (d * d * d) / (sigma * sigma * sigma);
+        t4[i] = (d * d * d * d) / (v2 * v2);
+      }
+      set('skewness', accurateSum(t3) / n, 'not finite');
+      set('kurtosis', accurateSum(t4) / n - 3, 'not finite');
+    } else {
+      warnings.push('skewness: the series has zero variance');
+      warnings.push('kurtosis: the series has zero variance');
+    }
+  }
+
+  function countMetrics(): void {
+    const gains = new Float64Array(n);
+    const losses = new Float64Array(n);
+    let best = -Infinity;
+    let worst = Infinity;
+    let positive = 0;
+    for (let i = 0; i < n; i++) {
+      const r = a[i] as number;
+      gains[i] = Math.max(r, 0);
+      losses[i] = Math.max(-r, 0);
+      if (r > best) best = r;
+      if (r < worst) worst = r;
+      if (r > 0) positive++;
+    }
+    const lossMean = mean(losses);
+    if (lossMean > 0) set('omega_ratio', mean(gains) / lossMean, 'not finite');
+    else warnings.push('omega_ratio: no losing period (denominator is 0)');
+    set('best_period', best, 'not finite');
+    set('worst_period', worst, 'not finite');
+    set('positive_periods', positive / n, 'not finite');
+  }
 }
 
 function benchmarkMetrics(
