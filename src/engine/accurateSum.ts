@@ -8,33 +8,17 @@
 
 const SPLITTER = 134217729; // 2^27 + 1
 
-/** Exact a + b as [hi, lo]. */
-function twoSum(a: number, b: number): [number, number] {
-  const s = a + b;
-  const bb = s - a;
-  return [s, a - (s - bb) + (b - bb)];
-}
-
-/** Exact a * b as [hi, lo] (Dekker). */
-function twoProduct(a: number, b: number): [number, number] {
-  const p = a * b;
-  let t = SPLITTER * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  return [p, ah * bh - p + ah * bl + al * bh + al * bl];
-}
-
-/** Sum of values[i] (all of them), accumulated in double-double. Empty sum is 0. */
+/** Sum of the values in double-double (TwoSum per element), rounded once. */
 export function accurateSum(values: ArrayLike<number>): number {
   let hi = 0;
   let lo = 0;
   for (let i = 0; i < values.length; i++) {
-    const [s, e] = twoSum(hi, values[i] as number);
+    // twoSum(hi, v) inlined (no tuple per element in this hot loop); same arithmetic
+    const v = values[i] as number;
+    const s = hi + v;
+    const bb = s - hi;
+    lo += hi - (s - bb) + (v - bb);
     hi = s;
-    lo += e;
   }
   return hi + lo;
 }
@@ -58,10 +42,20 @@ export function cumulativeGrowth(values: ArrayLike<number>): Float64Array {
   let lo = 0;
   for (let i = 0; i < values.length; i++) {
     const g = 1 + (values[i] as number); // R: 1 + x is a float64 vector before cumprod
-    const [ph, pl] = twoProduct(hi, g);
-    const [s, e] = twoSum(ph, pl + lo * g);
+    // twoProduct(hi, g) and twoSum(ph, pl + lo * g) inlined; same arithmetic, no tuples
+    const ph = hi * g;
+    let t = SPLITTER * hi;
+    const ah = t - (t - hi);
+    const al = hi - ah;
+    t = SPLITTER * g;
+    const bh = t - (t - g);
+    const bl = g - bh;
+    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+    const b = pl + lo * g;
+    const s = ph + b;
+    const bb = s - ph;
+    lo = ph - (s - bb) + (b - bb);
     hi = s;
-    lo = e;
     out[i] = hi + lo;
   }
   return out;

@@ -17,6 +17,10 @@ export interface AlignedSeries {
  * This is the window PerformanceAnalytics gets from na.omit(merge(Ra, Rb, Rf)).
  */
 export function alignSeries(series: ReturnSeries, benchmark?: ReturnSeries, riskFree?: ReturnSeries): AlignedSeries {
+  // the common case of a batch: one series with no gaps, nothing to join — no copies
+  if (benchmark === undefined && riskFree === undefined && !series.returns.some(Number.isNaN)) {
+    return { dates: series.dates, series: series.returns };
+  }
   const others = [benchmark, riskFree];
   const pos = [0, 0];
   const dates: number[] = [];

@@ -8,9 +8,9 @@
  */
 export function detectScale(dates: Int32Array): number {
   if (dates.length < 2) return 1;
-  const gaps = new Float64Array(dates.length - 1);
+  const gaps = new Int32Array(dates.length - 1);
   for (let i = 1; i < dates.length; i++) gaps[i - 1] = (dates[i] as number) - (dates[i - 1] as number);
-  gaps.sort();
+  gaps.sort(); // typed-array sort is numeric
   const m = gaps.length;
   const median = m % 2 === 1 ? (gaps[(m - 1) / 2] as number) : ((gaps[m / 2 - 1] as number) + (gaps[m / 2] as number)) / 2;
   if (median <= 4) return 252;

@@ -1,4 +1,3 @@
-import { accurateSum } from './accurateSum.js';
 import { mean } from './mean.js';
 
 /**
@@ -10,7 +9,15 @@ export function sampleCovariance(x: ArrayLike<number>, y: ArrayLike<number>): nu
   if (n < 2 || y.length !== n) return Number.NaN;
   const mx = mean(x);
   const my = mean(y);
-  const terms = new Float64Array(n);
-  for (let i = 0; i < n; i++) terms[i] = ((x[i] as number) - mx) * ((y[i] as number) - my);
-  return accurateSum(terms) / (n - 1);
+  // accurateSum of the products, accumulated in place (no temporary array); same arithmetic
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < n; i++) {
+    const v = ((x[i] as number) - mx) * ((y[i] as number) - my);
+    const s = hi + v;
+    const bb = s - hi;
+    lo += hi - (s - bb) + (v - bb);
+    hi = s;
+  }
+  return (hi + lo) / (n - 1);
 }
