@@ -27,6 +27,7 @@ import { openCache } from './batch/cache.js';
 import { readAudit } from './batch/auditLog.js';
 import { renderJson } from './output/format.js';
 import { auditRow, auditView } from './output/auditView.js';
+import { addAwsCommands } from './cliAws.js';
 
 export const EXIT = { ok: 0, partial: 1, usage: 2, internal: 3 } as const;
 
@@ -219,6 +220,7 @@ Example:
   addRunCommand(program, io, state, argv);
   addCacheCommand(program, io);
   addAuditCommand(program, io);
+  addAwsCommands(program, io);
   return program;
 }
 

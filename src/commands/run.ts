@@ -15,6 +15,10 @@ import { openCsvSource } from '../storage/csv/csvSource.js';
 import { openFileSink, type RunFiles } from '../storage/files/fileSink.js';
 import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE, openTimestreamSink } from '../storage/timestream/index.js';
 import type { PortfolioSource, ResultSink, RunRecord } from '../storage/types.js';
+import { openDynamo } from '../storage/dynamodb/client.js';
+import { openDynamoSource } from '../storage/dynamodb/dynamoSource.js';
+import { openDynamoSink } from '../storage/dynamodb/dynamoSink.js';
+import { auditToTable } from '../storage/dynamodb/audit.js';
 
 export interface RunSummary {
   run_id: string;
@@ -76,6 +80,7 @@ export function computeOptionsOf(c: RunConfig): ComputeOptions {
 
 /** The portfolio source a run reads (CSV files now; DynamoDB with --source dynamodb). */
 export function openSource(c: RunConfig): PortfolioSource {
+  if (c.source === 'dynamodb') return openDynamoSource(openDynamo({ table: c.table, tenant: c.tenant }));
   if (c.source !== 'csv') throw new UsageError(`--source ${c.source} is not available in this version; use --source csv`);
   return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit });
 }
@@ -85,7 +90,8 @@ export function openSinks(c: RunConfig): { files: ReturnType<typeof openFileSink
   const files = openFileSink({ out: c.out, formats: c.format });
   const all: ResultSink[] = [files];
   for (const k of c.sinks) {
-    if (k === 'timestream') all.push(openTimestreamSink({ database: c.tsDatabase ?? DEFAULT_TS_DATABASE, table: c.tsTable ?? DEFAULT_TS_TABLE, tenant: c.tenant }));
+    if (k === 'dynamodb') all.push(openDynamoSink(openDynamo({ table: c.table, tenant: c.tenant })));
+    else if (k === 'timestream') all.push(openTimestreamSink({ database: c.tsDatabase ?? DEFAULT_TS_DATABASE, table: c.tsTable ?? DEFAULT_TS_TABLE, tenant: c.tenant }));
     else if (k !== 'files') throw new UsageError(`--sink ${k} is not available in this version; use --sink files`);
   }
   return { files, all };
@@ -121,13 +127,26 @@ export async function run(c: RunConfig, ctx: RunContext): Promise<RunReport> {
       perfcalc_version: PERFCALC_VERSION,
       error: (err as Error).message,
     }).catch(() => undefined);
+    await auditToTable(c, {
+      run_id: c.runId,
+      user: ctx.user,
+      command: 'run',
+      argv: ctx.argv,
+      inputs: [],
+      counts: {},
+      outcome: 'failed',
+      started_at: new Date(started).toISOString(),
+      finished_at: new Date(now()).toISOString(),
+      perfcalc_version: PERFCALC_VERSION,
+      error: (err as Error).message,
+    }).catch(() => undefined);
     throw err;
   }
 }
 
 async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise<RunReport> {
   const now = ctx.now ?? Date.now;
-  if (!c.valuations && !c.holdings) throw new UsageError('give --valuations FILE or --holdings FILE (or set them in perfcalc.config.json)');
+  if (c.source === 'csv' && !c.valuations && !c.holdings) throw new UsageError('give --valuations FILE or --holdings FILE (or set them in perfcalc.config.json)');
   if (c.valuations && c.holdings) throw new UsageError('give either --valuations or --holdings, not both');
   if (c.metrics.length === 0) throw new UsageError('--metrics is empty: choose from twr, mwr, risk');
   const source = openSource(c);
@@ -205,7 +224,7 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   await fileSink.finish(runRecord, outcome.errors, summaryNow);
   await source.close();
   const files = fileSink.files()!;
-  await appendAudit(c.stateDir, {
+  const auditRecord = {
     run_id: c.runId,
     user: ctx.user,
     command: 'run',
@@ -224,6 +243,8 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
     finished_at: summary.finished_at,
     perfcalc_version: PERFCALC_VERSION,
     out: c.out,
-  });
+  };
+  await appendAudit(c.stateDir, auditRecord);
+  await auditToTable(c, auditRecord);
   return { outcome, summary, files };
 }
