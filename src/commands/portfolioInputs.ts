@@ -1,6 +1,7 @@
 import { InputError, UsageError } from '../errors.js';
 import type { PortfolioData } from '../engine/types.js';
-import { loadPortfolios, PROBLEM_LIMIT, throwIfAnyProblems } from '../storage/csv/index.js';
+import { PROBLEM_LIMIT, throwIfAnyProblems } from '../storage/csv/index.js';
+import { loadPortfoliosFast } from '../storage/csv/fastLoad.js';
 
 /** Where a command's portfolio data comes from, and which portfolios it wants. */
 export interface PortfolioInputOptions {
@@ -19,7 +20,8 @@ export interface PortfolioInputOptions {
 export async function loadSelectedPortfolios(opts: PortfolioInputOptions): Promise<PortfolioData[]> {
   if (!opts.valuations && !opts.holdings) throw new UsageError('give --valuations FILE or --holdings FILE');
   if (opts.valuations && opts.holdings) throw new UsageError('give either --valuations or --holdings, not both');
-  const load = await loadPortfolios({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows });
+  // the byte-level reader, which hands anything unusual to csv-parse (same rows, same messages)
+  const load = await loadPortfoliosFast({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows });
   const wanted = opts.portfolios && opts.portfolios.length > 0 ? new Set(opts.portfolios) : undefined;
   if (!wanted) throwIfAnyProblems(load);
   // Row problems of portfolios the user did not ask for do not stop this answer.

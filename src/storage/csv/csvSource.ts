@@ -8,7 +8,8 @@ import type { PortfolioWork } from '../../batch/runBatch.js';
 import type { PortfolioData, ReturnSeries } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
 import type { DateRange, PortfolioSource } from '../types.js';
-import { loadPortfolios, type PortfolioLoad } from './loadPortfolios.js';
+import type { PortfolioLoad } from './loadPortfolios.js';
+import { loadPortfoliosFast } from './fastLoad.js';
 import { readReturnsCsv, type ReturnsUnit } from './returns.js';
 
 export interface CsvSourceOptions {
@@ -57,7 +58,7 @@ export function clipSeriesRange(s: ReturnSeries, range?: DateRange): ReturnSerie
 export function openCsvSource(opts: CsvSourceOptions): PortfolioSource {
   let load: Promise<PortfolioLoad> | undefined;
   let series: Promise<Map<string, ReturnSeries>> | undefined;
-  const portfolios = () => (load ??= loadPortfolios({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows }));
+  const portfolios = () => (load ??= loadPortfoliosFast({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows }));
   const allSeries = () =>
     (series ??= (async () => {
       const merged = new Map<string, ReturnSeries>();
