@@ -59,6 +59,82 @@ export interface LoadReaders {
   cashFlows?: (path: string) => Promise<Map<string, CashFlowBuild>>;
 }
 
+/** One portfolio's valuations as combinePortfolio needs them (from a ValuationBuild or a scanned group). */
+export interface ValuationSide {
+  file: string;
+  dates: Int32Array;
+  values: Float64Array;
+  /** The first problems (at most PROBLEM_LIMIT) and how many in all. */
+  problems: InputProblem[];
+  problemTotal: number;
+  /** The portfolio's currency in the valuations file and the line it was first seen on. */
+  currency: string | undefined;
+  currencyLine: number;
+}
+
+export function valuationSide(v: ValuationBuild): ValuationSide {
+  return {
+    file: v.file,
+    dates: v.dates,
+    values: v.values,
+    problems: v.problems.problems,
+    problemTotal: v.problems.total,
+    currency: v.currency.currency,
+    currencyLine: v.currency.line,
+  };
+}
+
+/**
+ * One portfolio's data from its valuations and raw flows, or its problems: flows range-checked
+ * against the valuations and netted, a portfolio with flows but no valuations, a currency that
+ * differs between the files. The whole-file loaders and the batch's grouped scan both use it, so
+ * a portfolio gets the same answer either way.
+ */
+export function combinePortfolio(
+  id: string,
+  v: ValuationSide | undefined,
+  f: CashFlowBuild | undefined,
+  files: readonly string[],
+): { data?: PortfolioData; problems: InputProblem[]; problemTotal: number } {
+  const found: InputProblem[] = [];
+  let total = 0;
+  if (v !== undefined) {
+    found.push(...v.problems);
+    total += v.problemTotal;
+  }
+  let flowSeries = emptyFlows();
+  if (f !== undefined) {
+    if (v === undefined) {
+      f.problems.add({
+        file: f.file,
+        line: f.firstLine(),
+        field: 'portfolio_id',
+        message: `portfolio '${id}' has cash flows but no valuations`,
+      });
+    } else {
+      const n = v.dates.length;
+      // With no usable valuation (all rows bad) the range check would only repeat that problem.
+      flowSeries = f.finish(n > 0 ? { first: v.dates[0] as number, last: v.dates[n - 1] as number } : undefined);
+      const fc = f.currency;
+      if (v.currency !== undefined && fc.currency !== undefined && v.currency !== fc.currency) {
+        f.problems.add({
+          file: f.file,
+          line: fc.line,
+          field: 'currency',
+          message: mixedCurrencyMessage(id, fc.currency, v.currency, v.file, f.file, v.currencyLine),
+        });
+      }
+    }
+    found.push(...f.problems.problems);
+    total += f.problems.total;
+  }
+  if (total > 0) {
+    found.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
+    return { problems: found.slice(0, PROBLEM_LIMIT), problemTotal: total };
+  }
+  return { data: { portfolioId: id, valuations: { dates: v!.dates, values: v!.values }, flows: flowSeries }, problems: [], problemTotal: 0 };
+}
+
 /** Loads portfolios from CSV files; see the module comment for how problems are reported. */
 export async function loadPortfolios(opts: LoadOptions, readers: LoadReaders = {}): Promise<PortfolioLoad> {
   if ((opts.valuations === undefined) === (opts.holdings === undefined)) {
@@ -78,46 +154,11 @@ export async function loadPortfolios(opts: LoadOptions, readers: LoadReaders = {
   const ids = [...new Set([...values.keys(), ...flows.keys()])].sort(byId);
   for (const id of ids) {
     const v = values.get(id);
-    const f = flows.get(id);
-    const found: InputProblem[] = [];
-    let total = 0;
-    if (v !== undefined) {
-      found.push(...v.problems.problems);
-      total += v.problems.total;
-    }
-    let flowSeries = emptyFlows();
-    if (f !== undefined) {
-      if (v === undefined) {
-        f.problems.add({
-          file: f.file,
-          line: f.firstLine(),
-          field: 'portfolio_id',
-          message: `portfolio '${id}' has cash flows but no valuations`,
-        });
-      } else {
-        const n = v.dates.length;
-        // With no usable valuation (all rows bad) the range check would only repeat that problem.
-        flowSeries = f.finish(n > 0 ? { first: v.dates[0] as number, last: v.dates[n - 1] as number } : undefined);
-        const vc = v.currency;
-        const fc = f.currency;
-        if (vc.currency !== undefined && fc.currency !== undefined && vc.currency !== fc.currency) {
-          f.problems.add({
-            file: f.file,
-            line: fc.line,
-            field: 'currency',
-            message: mixedCurrencyMessage(id, fc.currency, vc.currency, vc.file, f.file, vc.line),
-          });
-        }
-      }
-      found.push(...f.problems.problems);
-      total += f.problems.total;
-    }
-    if (total > 0) {
-      found.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
-      problems.set(id, found.slice(0, PROBLEM_LIMIT));
-      problemTotal += total;
-    } else if (v !== undefined) {
-      portfolios.set(id, { portfolioId: id, valuations: { dates: v.dates, values: v.values }, flows: flowSeries });
+    const c = combinePortfolio(id, v && valuationSide(v), flows.get(id), files);
+    if (c.data) portfolios.set(id, c.data);
+    else {
+      problems.set(id, c.problems);
+      problemTotal += c.problemTotal;
     }
   }
   return { portfolios, problems, problemTotal, files };
