@@ -283,6 +283,19 @@ describe('Timestream sink: endpoint modes', () => {
     });
   });
 
+  it('a sink that builds its own client (endpoint option) writes, releases the client at finish, and can write again', async () => {
+    const table = await newTable();
+    await withEnv({ ...CREDS_ENV, ...ENDPOINT_ENV_UNSET }, async () => {
+      const sink = openTimestreamSink({ database: DB, table, tenant: 't1', endpoint: assertLoopbackEndpoint(ts.endpoint) });
+      await sink.begin(runRecord('run-own'));
+      expect(await sink.writeResults([row('run-own', 'P1', 'YTD', 'twr', 0.1)])).toEqual({ written: 1, rejected: [] });
+      expect(await sink.finish(runRecord('run-own'), [], {})).toEqual({ written: 1, rejected: [] });
+      expect(await sink.writeResults([row('run-own', 'P1', 'QTD', 'twr', 0.2)])).toEqual({ written: 1, rejected: [] });
+      sink.close();
+    });
+    expect(ts.records(DB, table).map((r) => r.measureName)).toEqual(['twr', 'run', 'twr']);
+  });
+
   it('no endpoint at all: the client would go to AWS, and the loopback guard makes the write fail instead', async () => {
     await withEnv({ ...CREDS_ENV, ...ENDPOINT_ENV_UNSET }, async () => {
       expect(() => assertLoopbackEndpoint(process.env.AWS_ENDPOINT_URL_TIMESTREAM_WRITE)).toThrow(LoopbackGuardError);

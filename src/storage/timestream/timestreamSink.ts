@@ -1,7 +1,8 @@
 /**
  * Timestream (LiveAnalytics) as a ResultSink. Record layout in timestreamRecords.ts and docs/timestream.md.
  *
- * - begin: writes nothing (it only fixes the run's Version); finish: one small run record (status and counts).
+ * - begin: writes nothing (it only fixes the run's Version); finish: one small run record (status and counts),
+ *   then destroys the client if the sink created it (a later write creates a new one).
  * - writeResults / writeDailySeries: WriteRecords in requests of at most 100 records sharing CommonAttributes;
  *   RejectedRecords come back in the SinkReport with the record and the service's reason; the rest are written.
  * - Throttling, 5xx and connection resets are retried with exponential backoff and full jitter, a bounded number
@@ -61,7 +62,7 @@ export interface TimestreamSinkStats {
 
 export interface TimestreamSink extends ResultSink {
   stats(): TimestreamSinkStats;
-  /** Destroys the client if the sink created it. */
+  /** Destroys the client if the sink created it (finish does this too). */
   close(): void;
 }
 
@@ -88,7 +89,13 @@ export function isRetryable(err: unknown): boolean {
 }
 
 export function openTimestreamSink(opts: TimestreamSinkOptions): TimestreamSink {
-  const client = opts.client ?? createTimestreamClient(opts);
+  // created on first use and destroyed after finish (a long-running worker opens one sink per run)
+  let owned: TimestreamWriteClient | null = null;
+  const client = (): TimestreamWriteClient => opts.client ?? (owned ??= createTimestreamClient(opts));
+  const release = () => {
+    owned?.destroy();
+    owned = null;
+  };
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const batchSize = opts.batchSize ?? MAX_RECORDS_PER_WRITE;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -112,7 +119,7 @@ export function openTimestreamSink(opts: TimestreamSinkOptions): TimestreamSink 
     for (let attempt = 0; ; attempt++) {
       stats.requests++;
       try {
-        await client.send(new WriteRecordsCommand(input));
+        await client().send(new WriteRecordsCommand(input));
         stats.written += batch.length;
         return { written: batch.length, rejected: [] };
       } catch (err) {
@@ -162,11 +169,13 @@ export function openTimestreamSink(opts: TimestreamSinkOptions): TimestreamSink 
     async finish(r: RunRecord, errors) {
       const { version } = run ?? { version: runVersion(r) };
       const record = runRecordOf({ ...r, tenant: opts.tenant }, { errors: errors.length, written: stats.written, rejected: stats.rejected, skipped: stats.skipped }, version);
-      return send([record]);
+      try {
+        return await send([record]);
+      } finally {
+        release();
+      }
     },
     stats: () => ({ ...stats }),
-    close() {
-      if (!opts.client) client.destroy();
-    },
+    close: release,
   };
 }
