@@ -388,7 +388,7 @@ Exit codes: 0 every portfolio succeeded, 1 some failed (see errors.csv), 2 usage
 }
 
 /** Runs the CLI and returns the exit code (never calls process.exit). */
-export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const state = { exit: EXIT.ok as number };
   const program = buildProgram(io, state, argv);
   try {

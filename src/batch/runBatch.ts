@@ -12,7 +12,7 @@ import { openCache, cacheKey, type ResultCache } from './cache.js';
 import { computePortfolio, type ComputeContext, type ComputeOptions, type ResultRow } from './computePortfolio.js';
 import { digestArrays, digestJson } from './digest.js';
 import { dailySeries } from './dailySeries.js';
-import type { DateRange, PortfolioSource, ResultSink, SinkReport } from '../storage/types.js';
+import type { DailySeries, DateRange, PortfolioSource, ResultSink, SinkReport } from '../storage/types.js';
 
 export const PERFCALC_VERSION: string = pkg.version;
 /** Bumped whenever a change to the engine can change a number: part of every cache key. */
@@ -90,6 +90,13 @@ export interface BatchOutcome {
   sinks: SinkReport;
 }
 
+export function countCache(counts: CacheCounts, outcome: CacheOutcome): void {
+  if (outcome === 'hit') counts.hits++;
+  else if (outcome === 'miss') counts.misses++;
+  else if (outcome === 'expired') counts.expired++;
+  else if (outcome === 'corrupt') counts.corrupt++;
+}
+
 /** The canonical digest of a portfolio's inputs: its sorted dates, values and flows (row order and formatting do not matter). */
 export function portfolioDigest(p: PortfolioData): string {
   return digestArrays([p.valuations.dates, p.valuations.values, p.flows.dates, p.flows.amounts, p.flows.timing]);
@@ -99,13 +106,73 @@ function seriesDigest(s: ReturnSeries | undefined): string | null {
   return s ? digestArrays([s.dates, s.returns]) : null;
 }
 
-interface CachedValue {
+export interface CachedValue {
   input_digest: string;
   rows: ResultRow[];
 }
 
 function ordered(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What one portfolio's computation needs besides its data; built once per run (and once per worker). */
+export interface ComputeEnv {
+  runId: string;
+  compute: ComputeOptions;
+  context: ComputeContext;
+  cache: ResultCache<CachedValue> | null;
+  /** Digest of the options and shared series: with the input digest and engine version, the cache key. */
+  optionsDigest: string;
+  now: () => number;
+}
+
+export function computeEnv(opts: Pick<BatchOptions, 'runId' | 'compute' | 'context' | 'cache'>, now: () => number): ComputeEnv {
+  return {
+    runId: opts.runId,
+    compute: opts.compute,
+    context: opts.context,
+    cache: opts.cache ? openCache<CachedValue>(opts.cache) : null,
+    optionsDigest: digestJson({ compute: opts.compute, benchmark: seriesDigest(opts.context.benchmark), riskFree: seriesDigest(opts.context.riskFree) }),
+    now,
+  };
+}
+
+export type CacheOutcome = 'hit' | 'miss' | 'expired' | 'corrupt' | 'off';
+
+/**
+ * One portfolio's result rows, from the cache when a valid entry exists, else computed and cached.
+ * Synchronous, so worker threads run it too. A cache that cannot be written is reported, not fatal.
+ */
+export function computeCached(
+  data: PortfolioData,
+  env: ComputeEnv,
+): { rows: RunResultRow[]; cache: CacheOutcome; note?: string } {
+  const inputDigest = portfolioDigest(data);
+  let rows: ResultRow[] | undefined;
+  let outcome: CacheOutcome = 'off';
+  let note: string | undefined;
+  const key = env.cache ? cacheKey({ inputDigest, options: env.optionsDigest, engineVersion: ENGINE_VERSION }) : '';
+  if (env.cache) {
+    const hit = env.cache.get(key, env.now());
+    if (hit.status === 'hit' && hit.value.input_digest === inputDigest) rows = hit.value.rows;
+    else if (hit.status === 'corrupt') note = `cache entry was corrupt (${hit.reason}); recomputed`;
+    outcome = hit.status === 'hit' && rows ? 'hit' : hit.status === 'hit' ? 'miss' : hit.status;
+  }
+  if (!rows) {
+    rows = computePortfolio(data, env.compute, env.context);
+    if (env.cache) {
+      try {
+        env.cache.putSync(key, { input_digest: inputDigest, rows }, env.now());
+      } catch (err) {
+        note = `could not write cache entry: ${(err as Error).message}`;
+      }
+    }
+  }
+  return {
+    rows: rows.map((r) => ({ run_id: env.runId, ...r, input_digest: inputDigest, perfcalc_version: PERFCALC_VERSION })),
+    cache: outcome,
+    note,
+  };
 }
 
 /**
@@ -115,97 +182,84 @@ function ordered(a: string, b: string): number {
  * same bytes whatever the concurrency and the input row order.
  */
 export async function runBatch(source: PortfolioSource, sinks: readonly ResultSink[], opts: BatchOptions, hooks: BatchHooks = {}): Promise<BatchOutcome> {
-  const now = hooks.now ?? Date.now;
-  const cache: ResultCache<CachedValue> | null = opts.cache ? openCache<CachedValue>(opts.cache) : null;
-  const counts: CacheCounts = { hits: 0, misses: 0, expired: 0, corrupt: 0 };
-  const optionsKey = {
-    compute: opts.compute,
-    benchmark: seriesDigest(opts.context.benchmark),
-    riskFree: seriesDigest(opts.context.riskFree),
+  const env = computeEnv(opts, hooks.now ?? Date.now);
+  const ids = await source.listPortfolios();
+  const run = batchCollector(sinks, opts, hooks, ids.length);
+  const limit = pLimit(Math.max(1, opts.concurrency));
+  const one = async (id: string): Promise<void> => {
+    // after a --fail-fast failure, queued portfolios return at once (clearQueue would leave their promises unsettled)
+    if (run.stopped()) return;
+    let stage: PortfolioError['stage'] = 'load';
+    try {
+      const w = await source.loadPortfolio(id, opts.range);
+      if (w.problems && w.problems.length > 0) {
+        run.fail({ portfolio_id: id, stage: 'load', message: w.problems.map(formatProblem).join(' | ') });
+        return;
+      }
+      stage = 'compute';
+      const { rows, cache, note } = computeCached(w.data!, env);
+      const daily = run.wantsDaily ? [dailySeries(w.data!, opts.compute.flowTiming)] : [];
+      stage = 'write';
+      await run.accept(id, rows, daily, cache, note);
+    } catch (err) {
+      run.fail({ portfolio_id: id, stage, message: (err as Error).message });
+    }
   };
-  const optionsDigest = digestJson(optionsKey);
-  const wantsDaily = sinks.some((k) => k.wantsDailySeries);
+  await Promise.all(ids.map((id) => limit(() => one(id))));
+  return run.outcome();
+}
+
+/**
+ * The bookkeeping every batch shape shares (the p-limit loop above, the grouped scan on worker
+ * threads): rows to the sinks as each portfolio completes, errors, cache counts, progress and
+ * --fail-fast, and the final outcome with rows in portfolio-id order.
+ */
+export function batchCollector(sinks: readonly ResultSink[], opts: Pick<BatchOptions, 'failFast'>, hooks: BatchHooks, total: number) {
+  const counts: CacheCounts = { hits: 0, misses: 0, expired: 0, corrupt: 0 };
   const byPortfolio = new Map<string, RunResultRow[]>();
   const errors: PortfolioError[] = [];
   const sinkReports: SinkReport[] = [];
   let done = 0;
   let failed = 0;
   let stopped = false;
-  const ids = await source.listPortfolios();
-  const total = ids.length;
-  const limit = pLimit(Math.max(1, opts.concurrency));
-
-  const fail = (e: PortfolioError): void => {
-    errors.push(e);
-    failed++;
-    hooks.onEvent?.({ level: 'error', msg: `${e.stage}: ${e.message}`, portfolio_id: e.portfolio_id });
-    // queued portfolios see `stopped` and return at once (clearQueue would leave their promises unsettled)
-    if (opts.failFast) stopped = true;
+  const tick = (): void => {
+    done++;
+    hooks.onProgress?.({ done, total: Math.max(total, done), failed });
   };
-
-  const one = async (id: string): Promise<void> => {
-    if (stopped) return;
-    let stage: PortfolioError['stage'] = 'load';
-    try {
-      const w = await source.loadPortfolio(id, opts.range);
-      if (w.problems && w.problems.length > 0) {
-        fail({ portfolio_id: id, stage: 'load', message: w.problems.map(formatProblem).join(' | ') });
-        return;
-      }
-      stage = 'compute';
-      const data = w.data!;
-      const inputDigest = portfolioDigest(data);
-      const key = cache ? cacheKey({ inputDigest, options: optionsDigest, engineVersion: ENGINE_VERSION }) : '';
-      let rows: ResultRow[] | undefined;
-      if (cache) {
-        const hit = cache.get(key, now());
-        if (hit.status === 'hit' && hit.value.input_digest === inputDigest) {
-          counts.hits++;
-          rows = hit.value.rows;
-        } else if (hit.status === 'corrupt') {
-          counts.corrupt++;
-          hooks.onEvent?.({ level: 'warn', msg: `cache entry was corrupt (${hit.reason}); recomputed`, portfolio_id: id });
-        } else if (hit.status === 'expired') counts.expired++;
-        else counts.misses++;
-      }
-      if (!rows) {
-        rows = computePortfolio(data, opts.compute, opts.context);
-        if (cache) {
-          try {
-            await cache.put(key, { input_digest: inputDigest, rows }, now());
-          } catch (err) {
-            hooks.onEvent?.({ level: 'warn', msg: `could not write cache entry: ${(err as Error).message}`, portfolio_id: id });
-          }
-        }
-      }
-      const out = rows.map((r) => ({ run_id: opts.runId, ...r, input_digest: inputDigest, perfcalc_version: PERFCALC_VERSION }));
-      stage = 'write';
-      for (const sink of sinks) {
-        sinkReports.push(await sink.writeResults(out));
-        if (wantsDaily && sink.wantsDailySeries) sinkReports.push(await sink.writeDailySeries([dailySeries(data, opts.compute.flowTiming)]));
-      }
-      byPortfolio.set(id, out);
-    } catch (err) {
-      fail({ portfolio_id: id, stage, message: (err as Error).message });
-    } finally {
-      done++;
-      hooks.onProgress?.({ done, total, failed });
-    }
-  };
-
-  await Promise.all(ids.map((id) => limit(() => one(id))));
-
-  const sorted = [...byPortfolio.keys()].sort(ordered);
-  errors.sort((a, b) => ordered(a.portfolio_id, b.portfolio_id));
   return {
-    rows: sorted.flatMap((id) => byPortfolio.get(id)!),
-    errors,
-    portfolios: { total, succeeded: byPortfolio.size, failed },
-    cache: counts,
-    stopped,
-    sinks: {
-      written: sinkReports.reduce((n, r) => n + r.written, 0),
-      rejected: sinkReports.flatMap((r) => r.rejected),
+    wantsDaily: sinks.some((k) => k.wantsDailySeries),
+    stopped: () => stopped,
+    fail(e: PortfolioError): void {
+      errors.push(e);
+      failed++;
+      hooks.onEvent?.({ level: 'error', msg: `${e.stage}: ${e.message}`, portfolio_id: e.portfolio_id });
+      if (opts.failFast) stopped = true;
+      tick();
+    },
+    async accept(id: string, rows: RunResultRow[], daily: DailySeries[], cache: CacheOutcome, note?: string): Promise<void> {
+      countCache(counts, cache);
+      if (note) hooks.onEvent?.({ level: 'warn', msg: note, portfolio_id: id });
+      for (const sink of sinks) {
+        sinkReports.push(await sink.writeResults(rows));
+        if (sink.wantsDailySeries && daily.length > 0) sinkReports.push(await sink.writeDailySeries(daily));
+      }
+      byPortfolio.set(id, rows);
+      tick();
+    },
+    outcome(): BatchOutcome {
+      const sorted = [...byPortfolio.keys()].sort(ordered);
+      errors.sort((a, b) => ordered(a.portfolio_id, b.portfolio_id));
+      return {
+        rows: sorted.flatMap((id) => byPortfolio.get(id)!),
+        errors,
+        portfolios: { total: Math.max(total, done), succeeded: byPortfolio.size, failed },
+        cache: counts,
+        stopped,
+        sinks: {
+          written: sinkReports.reduce((n, r) => n + r.written, 0),
+          rejected: sinkReports.flatMap((r) => r.rejected),
+        },
+      };
     },
   };
 }

@@ -29,10 +29,6 @@ const filesHarness: SinkHarness = {
       close: () => rm(dir, { recursive: true, force: true }),
     };
   },
-  knownGaps: {
-    // openFileSink appends every writeResults call's rows, so a rewrite of the same rows is stored twice
-    idempotent: 'the files sink appends rewritten rows instead of replacing them (src/storage/files/fileSink.ts)',
-  },
 };
 
 /** Timestream: a fresh table on the local Timestream write server (fixed clock), read back from its store. */

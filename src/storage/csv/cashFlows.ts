@@ -12,7 +12,7 @@
 import { formatIsoDate } from '../../engine/calendarDate.js';
 import { Money, sumExact, toFloat } from '../../engine/money.js';
 import { TIMING_DEFAULT, TIMING_END, TIMING_START, type CashFlowSeries } from '../../engine/types.js';
-import { ProblemCollector } from '../../errors.js';
+import { ProblemCollector, type InputProblem } from '../../errors.js';
 import { CurrencyTracker, dateField, moneyField, significantDigits, type FieldSite } from './fieldParsers.js';
 import { ascendingOrder, float64Column, int32Column, uint8Column } from './growable.js';
 import { PROBLEM_LIMIT, readCsvTable, resolveColumns, type RowSink, type TableContext } from './csvTable.js';
@@ -145,4 +145,74 @@ export async function readCashFlowsCsv(path: string): Promise<Map<string, CashFl
   const builders = new Map<string, CashFlowBuild>();
   await readCsvTable(path, (header, ctx) => cashFlowSink(header, ctx, builders));
   return builders;
+}
+
+/**
+ * Many portfolios' raw flows in flat arrays, for worker threads: structured clone keeps typed
+ * arrays but not classes, and a handful of large arrays clone far faster than thousands of
+ * small objects. `unpackFlows` rebuilds one portfolio's CashFlowBuild exactly as read.
+ */
+export interface PackedFlows {
+  ids: string[];
+  files: string[];
+  /** Portfolio k's rows are starts[k] .. starts[k + 1] - 1. */
+  starts: Int32Array;
+  dates: Int32Array;
+  amounts: Float64Array;
+  timing: Uint8Array;
+  lines: Int32Array;
+  /** [row, exact decimal text] for amounts of more than 15 significant digits. */
+  exact: Array<[number, string]>;
+  currency: Array<{ currency: string | undefined; line: number; file: string }>;
+  problems: Array<{ problems: InputProblem[]; total: number }>;
+}
+
+export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>): PackedFlows {
+  const list = [...builds.values()];
+  const total = list.reduce((n, b) => n + b.length, 0);
+  const packed: PackedFlows = {
+    ids: list.map((b) => b.portfolioId),
+    files: list.map((b) => b.file),
+    starts: new Int32Array(list.length + 1),
+    dates: new Int32Array(total),
+    amounts: new Float64Array(total),
+    timing: new Uint8Array(total),
+    lines: new Int32Array(total),
+    exact: [],
+    currency: list.map((b) => ({ currency: b.currency.currency, line: b.currency.line, file: b.currency.file })),
+    problems: list.map((b) => ({ problems: b.problems.problems, total: b.problems.total })),
+  };
+  let at = 0;
+  list.forEach((b, k) => {
+    packed.starts[k] = at;
+    for (let i = 0; i < b.length; i++) {
+      packed.dates[at + i] = b.dates.get(i);
+      packed.amounts[at + i] = b.amounts.get(i);
+      packed.timing[at + i] = b.timing.get(i);
+      packed.lines[at + i] = b.lines.get(i);
+      const m = b.exact.get(i);
+      if (m !== undefined) packed.exact.push([at + i, m.toString()]);
+    }
+    at += b.length;
+  });
+  packed.starts[list.length] = at;
+  return packed;
+}
+
+/** Portfolio k of a PackedFlows as a CashFlowBuild (same rows, lines, exact amounts, currency and problems). */
+export function unpackFlows(p: PackedFlows, k: number, exactByRow: ReadonlyMap<number, string>): CashFlowBuild {
+  const b = new CashFlowBuild(p.ids[k]!, p.files[k]!);
+  for (let r = p.starts[k]!; r < p.starts[k + 1]!; r++) {
+    const i = b.dates.length;
+    b.dates.push(p.dates[r]!);
+    b.amounts.push(p.amounts[r]!);
+    b.timing.push(p.timing[r]!);
+    b.lines.push(p.lines[r]!);
+    const text = exactByRow.get(r);
+    if (text !== undefined) b.exact.set(i, new Money(text));
+  }
+  Object.assign(b.currency, p.currency[k]);
+  for (const problem of p.problems[k]!.problems) b.problems.add(problem);
+  b.problems.total = p.problems[k]!.total;
+  return b;
 }

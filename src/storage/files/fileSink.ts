@@ -70,7 +70,8 @@ export interface FileSinkOptions {
  * summary.json, each atomically.
  */
 export function openFileSink(opts: FileSinkOptions): ResultSink & { files(): RunFiles | null } {
-  const byPortfolio = new Map<string, RunResultRow[]>();
+  // portfolio -> (period, metric) -> row: a rewrite of the same row replaces it (idempotent, like every sink)
+  const byPortfolio = new Map<string, Map<string, RunResultRow>>();
   let written: RunFiles | null = null;
   return {
     kind: 'files',
@@ -78,9 +79,9 @@ export function openFileSink(opts: FileSinkOptions): ResultSink & { files(): Run
     async begin() {},
     async writeResults(rows) {
       for (const r of rows) {
-        let list = byPortfolio.get(r.portfolio_id);
-        if (!list) byPortfolio.set(r.portfolio_id, (list = []));
-        list.push(r);
+        let byKey = byPortfolio.get(r.portfolio_id);
+        if (!byKey) byPortfolio.set(r.portfolio_id, (byKey = new Map()));
+        byKey.set(`${r.period}\u0000${r.metric}`, r);
       }
       return { written: 0, rejected: [] };
     },
@@ -89,7 +90,7 @@ export function openFileSink(opts: FileSinkOptions): ResultSink & { files(): Run
     },
     async finish(_run, errors, summary) {
       const ids = [...byPortfolio.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const rows = ids.flatMap((id) => byPortfolio.get(id)!);
+      const rows = ids.flatMap((id) => [...byPortfolio.get(id)!.values()]);
       written = await writeRunFiles(opts.out, { rows, errors }, opts.formats, () => (typeof summary === 'function' ? summary() : summary));
       return { written: rows.length, rejected: [] };
     },
