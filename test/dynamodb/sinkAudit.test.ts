@@ -9,6 +9,8 @@ import { guardLoopback, TEST_CREDENTIALS, TEST_REGION, useDynamoDbLocal } from '
 import { createTables } from '../../src/storage/dynamodb/tables.js';
 import { openDynamoSink, finishToken } from '../../src/storage/dynamodb/dynamoSink.js';
 import { writeAuditRecord } from '../../src/storage/dynamodb/audit.js';
+import { openDynamoSource } from '../../src/storage/dynamodb/dynamoSource.js';
+import { batchWriteAll } from '../../src/storage/dynamodb/batchWrite.js';
 import { maybeDynamoAudit } from '../../src/cliAws.js';
 import type { RunRecord } from '../../src/storage/types.js';
 import type { RunResultRow } from '../../src/batch/runBatch.js';
@@ -107,6 +109,17 @@ describe('perfcalc audit with the DynamoDB store', () => {
     const c = io();
     expect(await maybeDynamoAudit({ audit: 'dynamodb', table: TABLE, tenant: 'acme', user: 'carol', limit: 1, format: 'json', nextToken: token }, c.io)).toBe(true);
     expect((JSON.parse(c.text.out) as Array<{ run_id: string }>).map((r) => r.run_id)).toEqual(['a1']);
+  });
+});
+
+describe('a missing table', () => {
+  it('is a usage error that says how to create it (sink, source and import alike)', async () => {
+    const msg = "DynamoDB table nosuch does not exist (or is not visible to these credentials and region): create it with 'perfcalc tables create --table nosuch'";
+    const t = testTarget(ddb().endpoint, 'nosuch');
+    await expect(openDynamoSink(t).begin(record())).rejects.toThrow(msg);
+    await expect(openDynamoSource(t).listPortfolios()).rejects.toThrow(msg);
+    await expect(batchWriteAll(t.client, 'nosuch', [{ PK: { S: 'T#x#P#a' }, SK: { S: '#META' } }])).rejects.toThrow(msg);
+    t.close();
   });
 });
 

@@ -9,7 +9,7 @@
 import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import { PerfcalcError } from '../../errors.js';
-import { errorName } from './client.js';
+import { errorName, explainMissingTable } from './client.js';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -72,7 +72,7 @@ export async function batchWriteAll(client: DynamoDBClient, table: string, items
         const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
         left = out.UnprocessedItems?.[table] ?? [];
       } catch (err) {
-        if (!RETRYABLE.has(errorName(err))) throw err;
+        if (!RETRYABLE.has(errorName(err))) throw explainMissingTable(err, table);
         continue;
       }
       const done = pending.length - left.length;

@@ -10,6 +10,7 @@
  */
 import { DynamoDBClient, type AttributeValue, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { UsageError } from '../../errors.js';
 import { checkTable, checkTenant, DEFAULT_TABLE, DEFAULT_TENANT } from './keys.js';
 
 export interface DynamoSettings {
@@ -83,4 +84,12 @@ export function json<T>(item: Record<string, AttributeValue> | undefined, name: 
 /** The error name of an SDK error (ConditionalCheckFailedException, ...). */
 export function errorName(err: unknown): string {
   return (err as { name?: string })?.name ?? '';
+}
+
+/** A missing table as a usage error that says how to create it; other errors unchanged. */
+export function explainMissingTable(err: unknown, table: string): unknown {
+  if (errorName(err) === 'ResourceNotFoundException') {
+    return new UsageError(`DynamoDB table ${table} does not exist (or is not visible to these credentials and region): create it with 'perfcalc tables create --table ${table}'`);
+  }
+  return err;
 }

@@ -18,7 +18,7 @@ import type { PortfolioError, RunResultRow } from '../../batch/runBatch.js';
 import { UsageError } from '../../errors.js';
 import type { ResultSink, RunRecord, SinkReport } from '../types.js';
 import { batchWriteAll, type BatchWriteOptions, type Item } from './batchWrite.js';
-import { errorName, N, NULL, S, type DynamoTarget } from './client.js';
+import { errorName, explainMissingTable, N, NULL, S, type DynamoTarget } from './client.js';
 import { GSI1, keys } from './keys.js';
 
 /** Error items carried inside the finishing transaction (the rest are batch-written before it). */
@@ -85,7 +85,7 @@ export function openDynamoSink(target: DynamoTarget, opts: DynamoSinkOptions = {
         if (errorName(err) === 'ConditionalCheckFailedException') {
           throw new UsageError(`run '${run.run_id}' has already finished in DynamoDB table ${target.table} (tenant ${tenant}); give a new --run-id`);
         }
-        throw err;
+        throw explainMissingTable(err, target.table);
       }
     },
     async writeResults(rows): Promise<SinkReport> {

@@ -16,7 +16,7 @@ import { parseIsoDate } from '../../engine/calendarDate.js';
 import type { ReturnSeries } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
 import type { DateRange, PortfolioSource } from '../types.js';
-import { num, str, type DynamoTarget } from './client.js';
+import { explainMissingTable, num, str, type DynamoTarget } from './client.js';
 import { dateBounds, GSI1, keys } from './keys.js';
 
 export interface DynamoSourceOptions {
@@ -36,7 +36,11 @@ export async function queryAll(target: DynamoTarget, input: Omit<QueryCommandInp
   const out: Row[] = [];
   let start: Row | undefined;
   do {
-    const page = await target.client.send(new QueryCommand({ TableName: target.table, ...input, ...(pageSize ? { Limit: pageSize } : {}), ExclusiveStartKey: start }));
+    const page = await target.client
+      .send(new QueryCommand({ TableName: target.table, ...input, ...(pageSize ? { Limit: pageSize } : {}), ExclusiveStartKey: start }))
+      .catch((err: unknown) => {
+        throw explainMissingTable(err, target.table);
+      });
     if (counts) counts.queries++;
     for (const it of page.Items ?? []) out.push(it);
     if (counts) counts.items += page.Items?.length ?? 0;
