@@ -335,6 +335,7 @@ function addRunCommand(program: Command, io: CliIo, state: { exit: number }, arg
     .option('-q, --quiet', 'no progress and no summary line')
     .addOption(new Option('--log <format>', 'log format on stderr').choices(['text', 'json']))
     .option('--state-dir <dir>', 'state directory for the audit log and default cache (default ~/.perfcalc)')
+    .option('--scan-threshold <size>', 'valuations files from this size on are scanned by worker threads (default 16m)')
     .addHelpText(
       'after',
       `

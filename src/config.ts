@@ -81,6 +81,11 @@ export interface RunConfig {
   log: LogFormat;
   /** Absolute; default ~/.perfcalc. */
   stateDir: string;
+  /**
+   * Valuations files at least this many bytes are read by the worker-thread scan (when grouped by
+   * portfolio); smaller ones by the whole-file loader. Default 16 MiB. Both give the same results.
+   */
+  scanThreshold: number;
   source: SourceKind;
   sinks: SinkKind[];
   table: string;
@@ -286,6 +291,14 @@ function metricsValue(raw: unknown): Metric[] {
   return out;
 }
 
+/** A size in bytes: digits, optionally with k, m or g (powers of 1024). */
+function byteCount(raw: unknown): number {
+  const m = typeof raw === 'number' ? [String(raw), String(raw), ''] : typeof raw === 'string' ? /^\s*(\d+)\s*([kmg]?)b?\s*$/i.exec(raw) : null;
+  const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw new BadValue(`${show(raw)} is not a size in bytes (e.g. 16m, 500k, 0)`);
+  return n;
+}
+
 /** Every setting: its parser. The order is the order of `formatConfig`. */
 const PARSERS: Record<ConfigKey, Parser> = {
   valuations: pathValue,
@@ -317,6 +330,7 @@ const PARSERS: Record<ConfigKey, Parser> = {
   quiet: boolValue,
   log: oneOf(LOGS),
   stateDir: pathValue,
+  scanThreshold: byteCount,
   source: oneOf(SOURCES),
   sinks: listOf(SINKS),
   table: text,
@@ -555,6 +569,7 @@ export async function resolveRunConfig(opts: ResolveOptions): Promise<ResolvedCo
     cacheDir: (merged.cacheDir as string | undefined) ?? join(stateDir, 'cache'),
     cache: (merged.cache as boolean | undefined) ?? true,
     cacheTtl: (merged.cacheTtl as number | undefined) ?? DEFAULT_CACHE_TTL_SECONDS,
+    scanThreshold: (merged.scanThreshold as number | undefined) ?? 16 * 1024 * 1024,
     runId,
     out: (merged.out as string | undefined) ?? join(opts.cwd, 'perfcalc-out', runId),
     format: (merged.format as ResultFormat[] | undefined) ?? ['csv'],

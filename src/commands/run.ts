@@ -3,7 +3,9 @@
  * (runBatch), writes the run's files, appends the audit record, and returns a report; the CLI
  * prints it and maps it to an exit code (0 all succeeded, 1 some portfolios failed).
  */
+import { stat } from 'node:fs/promises';
 import { formatIsoDate } from '../engine/calendarDate.js';
+import { runScanBatch } from '../batch/runScanBatch.js';
 import { BENCHMARK_METRIC_KEYS, RISK_METRIC_KEYS, type RiskMetricKey } from '../engine/riskMetrics.js';
 import type { ReturnSeries } from '../engine/types.js';
 import { UsageError } from '../errors.js';
@@ -76,6 +78,19 @@ export function computeOptionsOf(c: RunConfig): ComputeOptions {
     confidence: c.confidence,
     rf: c.rf,
   };
+}
+
+/**
+ * Whether the run can take the worker-thread scan: CSV valuations (not holdings) large enough to
+ * be worth the threads, and no --fail-fast (which needs portfolios one at a time, in order).
+ */
+async function scanEligible(c: RunConfig): Promise<boolean> {
+  if (c.source !== 'csv' || !c.valuations || c.failFast) return false;
+  try {
+    return (await stat(c.valuations)).size >= c.scanThreshold;
+  } catch {
+    return false; // the loader reports the unreadable file
+  }
 }
 
 /** The portfolio source a run reads (CSV files now; DynamoDB with --source dynamodb). */
@@ -151,9 +166,12 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   if (c.metrics.length === 0) throw new UsageError('--metrics is empty: choose from twr, mwr, risk');
   const source = openSource(c);
   const { files: fileSink, all: sinks } = openSinks(c);
-  const [inputs, series] = await Promise.all([source.describeInputs(), contextSeries(c, source)]);
-  // loading the portfolio data is the first thing the source does on listPortfolios: time it apart
-  await source.listPortfolios();
+  // the input digests (for the audit and run records) are hashed while the batch runs
+  const inputsDigested = source.describeInputs();
+  const series = await contextSeries(c, source);
+  const scan = await scanEligible(c);
+  // the whole-file path loads on listPortfolios: time it apart (the scan loads as it computes)
+  if (!scan) await source.listPortfolios();
   const loaded = now();
   const runRecord: RunRecord = {
     run_id: c.runId,
@@ -163,24 +181,24 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
     finished_at: null,
     perfcalc_version: PERFCALC_VERSION,
     options: computeOptionsOf(c),
-    inputs,
+    inputs: [],
     counts: {},
   };
   for (const sink of sinks) await sink.begin(runRecord);
-  const outcome = await runBatch(
-    source,
-    sinks,
-    {
-      runId: c.runId,
-      compute: computeOptionsOf(c),
-      context: series,
-      concurrency: c.concurrency,
-      cache: c.cache ? { dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 } : null,
-      failFast: c.failFast,
-    },
-    { now, ...ctx.hooks },
-  );
+  const batchOptions = {
+    runId: c.runId,
+    compute: computeOptionsOf(c),
+    context: series,
+    concurrency: c.concurrency,
+    cache: c.cache ? { dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 } : null,
+    failFast: c.failFast,
+  };
+  const hooks = { now, ...ctx.hooks };
+  const scanned = scan ? await runScanBatch({ valuations: c.valuations!, cashFlows: c.cashFlows }, sinks, batchOptions, hooks) : undefined;
+  const outcome = scanned ?? (await runBatch(source, sinks, batchOptions, hooks));
   const computed = now();
+  const inputs = await inputsDigested;
+  runRecord.inputs = inputs;
   const auditOutcome: AuditOutcome = outcome.stopped ? 'failed' : outcome.portfolios.failed > 0 ? 'partial' : 'ok';
   const summary: RunSummary = {
     run_id: c.runId,

@@ -73,6 +73,7 @@ describe('defaults', () => {
       cacheDir: '/home/ann/.perfcalc/cache',
       cache: true,
       cacheTtl: 604800, // 7 d x 86,400 s
+      scanThreshold: 16 * 1024 * 1024,
       runId: '20261122T034005Z-abc123',
       out: '/work/proj/perfcalc-out/20261122T034005Z-abc123',
       format: ['csv'],
@@ -85,7 +86,7 @@ describe('defaults', () => {
       tenant: 'default',
     });
     expect(Object.values(sources).every((s) => s === 'default')).toBe(true);
-    expect(Object.keys(sources)).toHaveLength(35);
+    expect(Object.keys(sources)).toHaveLength(36);
   });
 
   it('run ids sort by start time', () => {
@@ -363,7 +364,7 @@ describe('formatConfig', () => {
   it('text: one aligned line per setting with its source; json: config and sources', async () => {
     const r = await resolveWith({ file: { concurrency: 3 }, env: { PERFCALC_AS_OF: '2026-06-30' }, flags: { cacheTtl: '36h' } });
     const lines = formatConfig(r).trimEnd().split('\n');
-    expect(lines).toHaveLength(35);
+    expect(lines).toHaveLength(36);
     const parsed = new Map(lines.map((l) => {
       const m = /^(\S+) +(.*?) +\((default|file|env|flag)\)$/.exec(l);
       expect(m, l).not.toBeNull();

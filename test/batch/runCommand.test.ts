@@ -226,3 +226,33 @@ describe('perfcalc run', () => {
     expect(typo.stderr).toContain("key 'concurency' is not a known setting (did you mean 'concurrency'?)");
   });
 });
+
+describe('perfcalc run: worker-thread scan of large valuations files', () => {
+  it('gives the same bytes as the whole-file path, with a bad portfolio and a flows-only portfolio, and falls back on ungrouped input', async () => {
+    const dir = await tempDir();
+    const lines = (await readFile(V, 'utf8')).trimEnd().split('\n');
+    const bad = lines.findIndex((l) => l.startsWith('P-002,2024-05-01'));
+    lines[bad] = 'P-002,2024-05-01,-10.00,USD';
+    await writeFile(join(dir, 'v.csv'), `${lines.join('\n')}\n`);
+    const flows = `${(await readFile(F, 'utf8')).trimEnd()}\nP-404,2025-01-15,100.00,USD,end,contribution\n`;
+    await writeFile(join(dir, 'f.csv'), flows);
+    const [header, ...rows] = lines;
+    await writeFile(join(dir, 'shuffled.csv'), shuffled(`${[header, ...rows].join('\n')}\n`, 5));
+    const common = ['--cash-flows', 'f.csv', '--returns', R, '--benchmark', 'BENCH', '--metrics', 'twr,mwr,risk', '--no-cache', '--format', 'csv,json'];
+    const whole = await runBatch(['--valuations', 'v.csv', ...common, '--out', 'whole', '--scan-threshold', '1g'], dir);
+    const scan1 = await runBatch(['--valuations', 'v.csv', ...common, '--out', 'scan1', '--scan-threshold', '0', '--concurrency', '1'], dir);
+    const scan2 = await runBatch(['--valuations', 'v.csv', ...common, '--out', 'scan2', '--scan-threshold', '0', '--concurrency', '2'], dir);
+    const fallback = await runBatch(['--valuations', 'shuffled.csv', ...common, '--out', 'fallback', '--scan-threshold', '0'], dir);
+    for (const r of [whole, scan1, scan2, fallback]) expect(r.code).toBe(1);
+    for (const name of ['results.csv', 'results.json', 'errors.csv']) {
+      const expected = await readFile(join(dir, 'whole', name), 'utf8');
+      expect(await readFile(join(dir, 'scan1', name), 'utf8')).toBe(expected);
+      expect(await readFile(join(dir, 'scan2', name), 'utf8')).toBe(expected);
+      if (name !== 'errors.csv') expect(await readFile(join(dir, 'fallback', name), 'utf8')).toBe(expected);
+    }
+    const errors = await readFile(join(dir, 'scan2', 'errors.csv'), 'utf8');
+    expect(errors).toContain(`P-002,load,"`);
+    expect(errors).toContain(`v.csv:${bad + 1}: column 'market_value': ""-10.00"" is not positive`);
+    expect(errors).toContain("portfolio 'P-404' has cash flows but no valuations");
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The batch's task module for the grouped scan (scanWorkers.ts): runs inside each worker thread,
+ * turns one scanned portfolio (a ValuationGroup) plus its flows into result rows with the same
+ * functions the in-process batch uses (combinePortfolio, computeCached), and sends back only
+ * the rows. Any per-portfolio failure is returned as a result, never thrown (a throw would fail
+ * the whole scan).
+ */
+import { formatProblem } from '../errors.js';
+import type { ValuationGroup } from '../storage/csv/fastGroups.js';
+import { unpackFlows, type PackedFlows } from '../storage/csv/cashFlows.js';
+import { combinePortfolio } from '../storage/csv/loadPortfolios.js';
+import type { DailySeries } from '../storage/types.js';
+import { dailySeries } from './dailySeries.js';
+import { computeCached, computeEnv, type BatchOptions, type CacheOutcome, type ComputeEnv, type PortfolioError, type RunResultRow } from './runBatch.js';
+
+export interface ScanTaskOptions {
+  batch: Pick<BatchOptions, 'runId' | 'compute' | 'context' | 'cache'>;
+  flows: PackedFlows;
+  /** The input files in message order (valuations, then cash flows). */
+  files: string[];
+  wantsDaily: boolean;
+}
+
+export type ScanTaskResult =
+  | { id: string; ok: true; rows: RunResultRow[]; daily: DailySeries[]; cache: CacheOutcome; note?: string }
+  | { id: string; ok: false; error: PortfolioError };
+
+interface Context {
+  env: ComputeEnv;
+  flowIndex: Map<string, number>;
+  exactByRow: Map<number, string>;
+}
+
+export function init(o: ScanTaskOptions): Context {
+  return {
+    env: computeEnv(o.batch, Date.now),
+    flowIndex: new Map(o.flows.ids.map((id, k) => [id, k])),
+    exactByRow: new Map(o.flows.exact),
+  };
+}
+
+export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context): ScanTaskResult {
+  const id = g.portfolioId;
+  let stage: PortfolioError['stage'] = 'load';
+  try {
+    const k = ctx.flowIndex.get(id);
+    const flows = k === undefined ? undefined : unpackFlows(o.flows, k, ctx.exactByRow);
+    const side = {
+      file: g.file,
+      dates: g.dates,
+      values: g.values,
+      problems: g.problems,
+      problemTotal: g.problemTotal,
+      currency: g.currency,
+      currencyLine: g.currencyLine,
+    };
+    const c = combinePortfolio(id, side, flows, o.files);
+    if (!c.data) return { id, ok: false, error: { portfolio_id: id, stage: 'load', message: c.problems.map(formatProblem).join(' | ') } };
+    stage = 'compute';
+    const { rows, cache, note } = computeCached(c.data, ctx.env);
+    const daily = o.wantsDaily ? [dailySeries(c.data, o.batch.compute.flowTiming)] : [];
+    return { id, ok: true, rows, daily, cache, note };
+  } catch (err) {
+    return { id, ok: false, error: { portfolio_id: id, stage, message: (err as Error).message } };
+  }
+}
