@@ -1,19 +1,10 @@
 import Table from 'cli-table3';
 import { BENCHMARK_METRIC_KEYS, RISK_METRIC_KEYS, type RiskMetricKey, type RiskResult } from '../engine/riskMetrics.js';
-import type { DrawdownEpisode } from '../engine/drawdowns.js';
 import type { RecordView } from './emit.js';
 import { percent } from './format.js';
 
 /** A risk result as one flat record: identity and window, then every metric key, then warnings and drawdowns. */
-export type RiskRecord = {
-  series_id: string;
-  benchmark_id: string | null;
-  risk_free_id: string | null;
-  start_date: string | null;
-  end_date: string | null;
-  observations: number;
-  scale: number;
-} & Record<RiskMetricKey, number | null> & { warnings: string[]; drawdowns: DrawdownEpisode[] };
+export type RiskRecord = Omit<RiskResult, 'metrics'> & Record<RiskMetricKey, number | null>;
 
 export function flattenRisk(r: RiskResult): RiskRecord {
   return {
