@@ -108,7 +108,8 @@ export function openDynamoSource(target: DynamoTarget, opts: DynamoSourceOptions
     },
     async loadSeries(ids: string[], range?: DateRange) {
       const out = new Map<string, ReturnSeries>();
-      await Promise.all(
+      // all lookups settle before the first missing id (in the order asked) is reported
+      const settled = await Promise.allSettled(
         ids.map(async (id) => {
           const pk = keys.series(tenant, id);
           const [meta, points] = await Promise.all([
@@ -124,6 +125,8 @@ export function openDynamoSource(target: DynamoTarget, opts: DynamoSourceOptions
           out.set(id, s);
         }),
       );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return new Map(ids.map((id) => [id, out.get(id)!]));
     },
     async describeInputs(): Promise<AuditInput[]> {
