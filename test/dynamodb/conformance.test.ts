@@ -19,7 +19,7 @@ const TABLE = 'conformance';
 beforeAll(async () => {
   const t = testTarget(ddb().endpoint, TABLE, 'acme');
   await createTables(t.client, TABLE);
-  await importCsv(t, { valuations: FIXTURE_FILES.valuations, cashFlows: FIXTURE_FILES.cashFlows, returns: [FIXTURE_FILES.returns] });
+  await importCsv(t, { valuations: FIXTURE_FILES.valuations, cashFlows: FIXTURE_FILES.cashFlows, returns: [FIXTURE_FILES.returns], concurrency: 8 });
   t.close();
 });
 

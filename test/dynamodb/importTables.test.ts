@@ -105,7 +105,7 @@ describe('import --to dynamodb', () => {
     const flows = [...load.portfolios.values()].reduce((n, p) => n + p.flows.dates.length, 0);
     // 10 portfolio meta items + 6864 valuation rows + netted flows + 2 series meta items + 1610 benchmark/RF rows
     const expected = 10 + 6864 + flows + 2 + 1610;
-    const args = ['import', '--to', 'dynamodb', '--table', 'perfcalc', '--tenant', 'acme', '--valuations', FIXTURE_FILES.valuations, '--cash-flows', FIXTURE_FILES.cashFlows, '--returns', FIXTURE_FILES.returns, '--quiet'];
+    const args = ['import', '--to', 'dynamodb', '--table', 'perfcalc', '--tenant', 'acme', '--valuations', FIXTURE_FILES.valuations, '--cash-flows', FIXTURE_FILES.cashFlows, '--returns', FIXTURE_FILES.returns, '--concurrency', '8', '--quiet'];
     const first = await cli(args);
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout);
@@ -115,7 +115,7 @@ describe('import --to dynamodb', () => {
     const again = await cli(args);
     expect(again.code).toBe(0);
     expect(await countItems('perfcalc')).toBe(expected);
-    console.error(`import throughput (fixtures, DynamoDB Local, concurrency 4): ${report.items} items in ${report.elapsed_ms} ms = ${report.items_per_s} items/s`);
+    console.error(`import throughput (fixtures, DynamoDB Local, concurrency 8): ${report.items} items in ${report.elapsed_ms} ms = ${report.items_per_s} items/s`);
   });
 
   it('holdings: a valuation per day from the exact holdings sum, and the holdings with the file text', async () => {
