@@ -15,7 +15,9 @@ import type { OutputFormat } from './output/format.js';
 import { openDynamo } from './storage/dynamodb/client.js';
 import { createTables, tableDefinition } from './storage/dynamodb/tables.js';
 import { importCsv } from './storage/dynamodb/importCsv.js';
-import { auditQueryCache, queryAuditDynamo } from './storage/dynamodb/audit.js';
+import { auditQueryCache, queryAuditDynamo, writeAuditRecord } from './storage/dynamodb/audit.js';
+import { appendAudit, currentUser, type AuditInput } from './batch/auditLog.js';
+import { randomBytes } from 'node:crypto';
 
 export interface AwsCliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -29,9 +31,9 @@ function positiveInt(t: string): number {
 }
 
 /** Table and tenant (and the rest) merged like `run`'s settings: defaults < config file < PERFCALC_* < flags. */
-async function settings(flags: { config?: string; table?: string; tenant?: string }): Promise<RunConfig> {
+async function settings(flags: { config?: string; table?: string; tenant?: string; stateDir?: string }): Promise<RunConfig> {
   const picked: Record<string, unknown> = {};
-  for (const k of ['config', 'table', 'tenant'] as const) if (flags[k] !== undefined) picked[k] = flags[k];
+  for (const k of ['config', 'table', 'tenant', 'stateDir'] as const) if (flags[k] !== undefined) picked[k] = flags[k];
   const { config } = await resolveRunConfig({ flags: picked, env: process.env, cwd: process.cwd(), readFile: (p) => readFile(p, 'utf8') });
   return config;
 }
@@ -111,14 +113,35 @@ export function addAwsCommands(program: Command, io: AwsCliIo): void {
     .addOption(new Option('--returns-unit <unit>', 'unit of the returns files').choices(['decimal', 'percent']))
     .option('--concurrency <n>', 'BatchWriteItem requests in flight (default 4)', positiveInt)
     .option('-q, --quiet', 'no progress and no summary line')
+    .option('--state-dir <dir>', 'state directory for the local audit log (default ~/.perfcalc)')
     .addHelpText(
       'after',
       '\nExample:\n  $ perfcalc import --to dynamodb --valuations fixtures/valuations.csv --cash-flows fixtures/cash_flows.csv --returns fixtures/benchmark.csv --tenant acme',
     )
-    .action(async (flags: { config?: string; table?: string; tenant?: string; valuations?: string; holdings?: string; cashFlows?: string; returns?: string[]; returnsUnit?: 'decimal' | 'percent'; concurrency?: number; quiet?: boolean }) => {
+    .action(async (flags: { config?: string; table?: string; tenant?: string; stateDir?: string; valuations?: string; holdings?: string; cashFlows?: string; returns?: string[]; returnsUnit?: 'decimal' | 'percent'; concurrency?: number; quiet?: boolean }) => {
       const c = await settings(flags);
       const target = openDynamo({ table: c.table, tenant: c.tenant });
       let progress: Progress | undefined;
+      const started = new Date().toISOString();
+      // the audit record of the import: locally and in the table, on success and on failure
+      const audit = async (outcome: 'ok' | 'failed', extra: Record<string, unknown>, inputs: AuditInput[] = [], counts: Record<string, number> = {}) => {
+        const record = {
+          run_id: `import-${started.replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`,
+          user: currentUser(),
+          command: 'import',
+          argv: process.argv.slice(2),
+          inputs,
+          counts,
+          outcome,
+          started_at: started,
+          finished_at: new Date().toISOString(),
+          tenant: c.tenant,
+          resources: [{ system: 'dynamodb', resource: c.table }],
+          ...extra,
+        };
+        await appendAudit(c.stateDir, record);
+        await writeAuditRecord(target, record);
+      };
       try {
         const report = await importCsv(target, {
           valuations: flags.valuations,
@@ -133,7 +156,11 @@ export function addAwsCommands(program: Command, io: AwsCliIo): void {
           onWritten: (n) => progress?.tick('ok', n),
         });
         progress?.finish({ portfolios: report.portfolios, series: report.series });
+        await audit('ok', {}, report.inputs, { portfolios: report.portfolios, series: report.series, items: report.items });
         io.stdout.write(`${JSON.stringify(report)}\n`);
+      } catch (err) {
+        await audit('failed', { error: (err as Error).message }).catch(() => undefined);
+        throw err;
       } finally {
         target.close();
       }

@@ -12,7 +12,9 @@ import { PerfcalcError } from '../../src/errors.js';
 import { createTables, tableDefinition } from '../../src/storage/dynamodb/tables.js';
 import { batchWriteAll, type Item } from '../../src/storage/dynamodb/batchWrite.js';
 import { loadPortfolios } from '../../src/storage/csv/loadPortfolios.js';
-import { FIXTURES } from '../cli/runCli.js';
+import { FIXTURES, tempDir } from '../cli/runCli.js';
+import { readFile } from 'node:fs/promises';
+import { queryAuditDynamo } from '../../src/storage/dynamodb/audit.js';
 import { FIXTURE_FILES } from '../storage/conformance.js';
 import { testEnv, testTarget } from './helpers.js';
 
@@ -22,7 +24,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   proxy = await startFaultProxy(ddb().endpoint);
-  Object.assign(process.env, testEnv(ddb().endpoint));
+  Object.assign(process.env, testEnv(ddb().endpoint), { PERFCALC_STATE_DIR: await tempDir('perfcalc-ddb-state-') });
 });
 afterAll(async () => {
   await proxy?.stop();
@@ -97,7 +99,15 @@ describe('import --to dynamodb', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('non_positive_value.csv:');
     expect(r.stderr).toContain("column 'market_value'");
-    expect(await countItems('badin')).toBe(0);
+    // no data item: only the failed import's audit record (event + system + resource items)
+    const t2 = testTarget(ddb().endpoint, 'badin');
+    const all = (await t2.client.send(new ScanCommand({ TableName: 'badin' }))).Items!;
+    t2.close();
+    expect(new Set(all.map((i) => i.type!.S))).toEqual(new Set(['audit']));
+    expect(all.length).toBe(3);
+    const rec = JSON.parse(all[0]!.record!.S!);
+    expect([rec.command, rec.outcome, rec.tenant]).toEqual(['import', 'failed', 'default']);
+    expect(rec.error).toContain('non_positive_value.csv:');
   });
 
   it('writes every fixture row once, and a re-import gives the same item count', async () => {
@@ -111,10 +121,18 @@ describe('import --to dynamodb', () => {
     const report = JSON.parse(first.stdout);
     expect([report.portfolios, report.series, report.items]).toEqual([10, 2, expected]);
     expect(report.requests).toBe(Math.ceil(expected / 25));
-    expect(await countItems('perfcalc')).toBe(expected);
+    expect(await countItems('perfcalc')).toBe(expected + 7);
     const again = await cli(args);
     expect(again.code).toBe(0);
-    expect(await countItems('perfcalc')).toBe(expected);
+    // the same data items; each import added its audit record (event, csv system, 3 files, dynamodb system, the table = 7 items)
+    expect(await countItems('perfcalc')).toBe(expected + 2 * 7);
+    const audit = await queryAuditDynamo(testTarget(ddb().endpoint, 'perfcalc', 'acme'), { system: 'csv', resource: FIXTURE_FILES.valuations });
+    expect(audit.records.map((x) => [x.command, x.outcome, x.counts.items])).toEqual([
+      ['import', 'ok', expected],
+      ['import', 'ok', expected],
+    ]);
+    const local = (await readFile(join(process.env.PERFCALC_STATE_DIR!, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(local.filter((x) => x.command === 'import' && x.outcome === 'ok').length).toBe(2);
     console.error(`import throughput (fixtures, DynamoDB Local, concurrency 8): ${report.items} items in ${report.elapsed_ms} ms = ${report.items_per_s} items/s`);
   });
 
