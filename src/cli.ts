@@ -27,7 +27,7 @@ import { openCache } from './batch/cache.js';
 import { readAudit } from './batch/auditLog.js';
 import { renderJson } from './output/format.js';
 import { auditRow, auditView } from './output/auditView.js';
-import { addAwsCommands } from './cliAws.js';
+import { addAwsCommands, maybeDynamoAudit } from './cliAws.js';
 
 export const EXIT = { ok: 0, partial: 1, usage: 2, internal: 3 } as const;
 
@@ -281,7 +281,9 @@ function addAuditCommand(program: Command, io: CliIo): void {
       }, 50),
   )
     .addHelpText('after', '\nExample:\n  $ perfcalc audit --user alice --from 2026-11-01 --format json')
-    .action(async (flags: { user?: string; from?: string; to?: string; limit: number; format?: OutputFormat; output?: string; quiet?: boolean }, cmd: Command) => {
+    .action(async (flags: Parameters<typeof maybeDynamoAudit>[0] & { limit: number }, cmd: Command) => {
+      // --audit dynamodb (or --source dynamodb): the table's audit records, through its indexes
+      if (await maybeDynamoAudit(flags, io)) return;
       const c = await stateConfig(cmd);
       const to = flags.to && /^\d{4}-\d{2}-\d{2}$/.test(flags.to) ? `${flags.to}T23:59:59.999Z` : flags.to;
       let result;
@@ -335,6 +337,8 @@ function addRunCommand(program: Command, io: CliIo, state: { exit: number }, arg
     .option('-q, --quiet', 'no progress and no summary line')
     .addOption(new Option('--log <format>', 'log format on stderr').choices(['text', 'json']))
     .option('--state-dir <dir>', 'state directory for the audit log and default cache (default ~/.perfcalc)')
+    .option('--ts-database <name>', 'Timestream database for --sink timestream (default perfcalc)')
+    .option('--ts-table <name>', 'Timestream table for --sink timestream (default results)')
     .option('--scan-threshold <size>', 'valuations files from this size on are scanned by worker threads (default 16m)')
     .addHelpText(
       'after',

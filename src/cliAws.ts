@@ -14,6 +14,8 @@ import { auditRow, auditView } from './output/auditView.js';
 import type { OutputFormat } from './output/format.js';
 import { openDynamo } from './storage/dynamodb/client.js';
 import { createTables, tableDefinition } from './storage/dynamodb/tables.js';
+import { createTimestreamTables, timestreamTableDefinitions } from './storage/timestream/timestreamClient.js';
+import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE } from './storage/timestream/index.js';
 import { importCsv } from './storage/dynamodb/importCsv.js';
 import { auditQueryCache, queryAuditDynamo, writeAuditRecord } from './storage/dynamodb/audit.js';
 import { appendAudit, currentUser, type AuditInput } from './batch/auditLog.js';
@@ -85,14 +87,19 @@ export async function maybeDynamoAudit(
 }
 
 export function addAwsCommands(program: Command, io: AwsCliIo): void {
-  const tables = program.command('tables').description('create the DynamoDB table perfcalc uses');
+  const tables = program.command('tables').description('create the DynamoDB table (and the Timestream database and table) perfcalc uses');
   withTarget(tables.command('create').description('create the table and its indexes (idempotent); waits until ACTIVE'))
-    .option('--dry-run', 'print the table definition as JSON and create nothing')
-    .addHelpText('after', '\nExample:\n  $ perfcalc tables create --table perfcalc\n  $ perfcalc tables create --dry-run')
-    .action(async (flags: { dryRun?: boolean; config?: string; table?: string; tenant?: string }) => {
+    .option('--dry-run', 'print the definitions as JSON and create nothing')
+    .option('--timestream', 'also create the Timestream database and table (--ts-database, --ts-table)')
+    .option('--ts-database <name>', `Timestream database (default ${DEFAULT_TS_DATABASE})`)
+    .option('--ts-table <name>', `Timestream table (default ${DEFAULT_TS_TABLE})`)
+    .addHelpText('after', '\nExample:\n  $ perfcalc tables create --table perfcalc\n  $ perfcalc tables create --timestream --ts-database perfcalc --ts-table results\n  $ perfcalc tables create --timestream --dry-run')
+    .action(async (flags: { dryRun?: boolean; timestream?: boolean; tsDatabase?: string; tsTable?: string; config?: string; table?: string; tenant?: string }) => {
       const c = await settings(flags);
+      const ts = { database: flags.tsDatabase ?? c.tsDatabase ?? DEFAULT_TS_DATABASE, table: flags.tsTable ?? c.tsTable ?? DEFAULT_TS_TABLE };
       if (flags.dryRun) {
-        io.stdout.write(`${JSON.stringify({ dynamodb: tableDefinition(c.table) }, null, 2)}\n`);
+        const defs = { dynamodb: tableDefinition(c.table), ...(flags.timestream ? { timestream: timestreamTableDefinitions(ts) } : {}) };
+        io.stdout.write(`${JSON.stringify(defs, null, 2)}\n`);
         return;
       }
       const target = openDynamo({ table: c.table });
@@ -101,6 +108,11 @@ export function addAwsCommands(program: Command, io: AwsCliIo): void {
         io.stdout.write(`table ${r.table}: ${r.status === 'created' ? 'created' : 'already exists'}, ACTIVE\n`);
       } finally {
         target.close();
+      }
+      if (flags.timestream) {
+        const r = await createTimestreamTables(ts);
+        io.stdout.write(`timestream ${ts.database}: ${r.database}; table ${ts.database}.${ts.table}: ${r.table}\n`);
+        for (const w of r.warnings) io.stderr.write(`perfcalc: warning: ${w}\n`);
       }
     });
 

@@ -129,32 +129,22 @@ export async function run(c: RunConfig, ctx: RunContext): Promise<RunReport> {
   try {
     return await runInner(c, ctx, started);
   } catch (err) {
-    await appendAudit(c.stateDir, {
+    const failed = {
       run_id: c.runId,
       user: ctx.user,
       command: 'run',
       argv: ctx.argv,
       inputs: [],
       counts: {},
-      outcome: 'failed',
+      outcome: 'failed' as const,
       started_at: new Date(started).toISOString(),
       finished_at: new Date(now()).toISOString(),
       perfcalc_version: PERFCALC_VERSION,
       error: (err as Error).message,
-    }).catch(() => undefined);
-    await auditToTable(c, {
-      run_id: c.runId,
-      user: ctx.user,
-      command: 'run',
-      argv: ctx.argv,
-      inputs: [],
-      counts: {},
-      outcome: 'failed',
-      started_at: new Date(started).toISOString(),
-      finished_at: new Date(now()).toISOString(),
-      perfcalc_version: PERFCALC_VERSION,
-      error: (err as Error).message,
-    }).catch(() => undefined);
+    };
+    // the run's own error is what the user must see: an audit store that fails too is not allowed to hide it
+    await appendAudit(c.stateDir, failed).catch(() => undefined);
+    await auditToTable(c, failed).catch(() => undefined);
     throw err;
   }
 }
@@ -168,6 +158,8 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   const { files: fileSink, all: sinks } = openSinks(c);
   // the input digests (for the audit and run records) are hashed while the batch runs
   const inputsDigested = source.describeInputs();
+  // awaited after the batch; until then a failure must not surface as an unhandled rejection
+  inputsDigested.catch(() => undefined);
   const series = await contextSeries(c, source);
   const scan = await scanEligible(c);
   // the whole-file path loads on listPortfolios: time it apart (the scan loads as it computes)
