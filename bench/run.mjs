@@ -78,12 +78,13 @@ function distIsStale() {
 
 /**
  * The measured commands. Each: name, label, check() -> {ok, reason}, optional setup(ctx), argv(ctx, run).
- * perfcalc gets --risk-frequency daily: its default (monthly returns linked from daily, GIPS) is not the work the
+ * perfcalc gets the issue's metric set (twr, mwr and four risk figures) and --risk-frequency daily: its default
+ * (monthly returns linked from daily, GIPS) is not the work the
  * pandas baseline and the issue's target do (risk over the daily returns).
  */
 function commands(pandas, perfcalc) {
   const perfcalcArgs = (ds, out, cache) => [PERFCALC_BIN, 'run', '--valuations', ds.valuations, '--cash-flows', ds.cashFlows,
-    '--flow-timing', 'start', '--periods', 'ITD', '--metrics', 'twr,mwr,risk', '--risk-frequency', 'daily', '--out', out, '--cache-dir', cache, '--quiet'];
+    '--flow-timing', 'start', '--periods', 'ITD', '--metrics', 'twr,mwr,annualized_volatility,sharpe_ratio,sortino_ratio,max_drawdown', '--risk-frequency', 'daily', '--out', out, '--cache-dir', cache, '--quiet'];
   return [
     {
       name: 'io-floor', label: 'I/O floor (read valuations, 1 MB chunks)',
