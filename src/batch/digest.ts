@@ -10,6 +10,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../output/atomicWrite.js';
 
 /** Lower-case hex sha256 of a string (UTF-8) or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
@@ -81,4 +84,39 @@ export function digestArrays(arrays: readonly ArrayBufferView[], hash: Hash = cr
     hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
   return hash.digest('hex');
+}
+
+/**
+ * sha256File with a memo in the state directory (`digests.json`): a file whose device, inode,
+ * size and modification time (ns) are unchanged since it was last hashed gets the recorded digest
+ * (the trust rsync and make place in size and mtime); anything else is hashed again. Saves the
+ * nightly rerun from re-reading a 700 MB input just to name it in the audit record.
+ */
+export function memoizedFileDigest(stateDir: string): (path: string) => Promise<{ sha256: string; bytes: number }> {
+  const memoPath = join(stateDir, 'digests.json');
+  let memo: Promise<Record<string, { id: string; sha256: string; bytes: number }>> | undefined;
+  const load = () =>
+    (memo ??= readFile(memoPath, 'utf8').then(
+      (t) => {
+        try {
+          const v = JSON.parse(t);
+          return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+        } catch {
+          return {}; // a damaged memo is only a lost shortcut
+        }
+      },
+      () => ({}),
+    ));
+  return async (path: string) => {
+    const abs = resolve(path);
+    const st = await stat(abs, { bigint: true });
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    const entries = await load();
+    const hit = entries[abs];
+    if (hit && hit.id === id) return { sha256: hit.sha256, bytes: hit.bytes };
+    const d = await sha256File(abs);
+    entries[abs] = { id, ...d };
+    await writeFileAtomic(memoPath, `${JSON.stringify(entries)}\n`, { fsync: false }).catch(() => undefined);
+    return d;
+  };
 }

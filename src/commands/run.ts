@@ -11,6 +11,7 @@ import type { ReturnSeries } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import type { RunConfig } from '../config.js';
 import { appendAudit, type AuditInput, type AuditOutcome } from '../batch/auditLog.js';
+import { memoizedFileDigest } from '../batch/digest.js';
 import type { ComputeOptions } from '../batch/computePortfolio.js';
 import { ENGINE_VERSION, PERFCALC_VERSION, runBatch, type BatchHooks, type BatchOutcome } from '../batch/runBatch.js';
 import { openCsvSource } from '../storage/csv/csvSource.js';
@@ -97,7 +98,7 @@ async function scanEligible(c: RunConfig): Promise<boolean> {
 export function openSource(c: RunConfig): PortfolioSource {
   if (c.source === 'dynamodb') return openDynamoSource(openDynamo({ table: c.table, tenant: c.tenant }));
   if (c.source !== 'csv') throw new UsageError(`--source ${c.source} is not available in this version; use --source csv`);
-  return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit });
+  return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit, digest: memoizedFileDigest(c.stateDir) });
 }
 
 /** The sinks a run writes to; the files sink is always there (results, errors, summary on disk). */

@@ -18,6 +18,8 @@ export interface CsvSourceOptions {
   cashFlows?: string;
   returns?: string[];
   returnsUnit?: ReturnsUnit;
+  /** How input files are digested for the audit record (default: sha256 of the whole file). */
+  digest?: (path: string) => Promise<{ sha256: string; bytes: number }>;
 }
 
 function lowerBound(dates: Int32Array, day: number): number {
@@ -102,7 +104,8 @@ export function openCsvSource(opts: CsvSourceOptions): PortfolioSource {
     },
     async describeInputs(): Promise<AuditInput[]> {
       const paths = [opts.valuations ?? opts.holdings, opts.cashFlows, ...(opts.returns ?? [])].filter((p): p is string => typeof p === 'string');
-      return Promise.all(paths.map(async (path) => ({ path, ...(await sha256File(path)) })));
+      const digest = opts.digest ?? sha256File;
+      return Promise.all(paths.map(async (path) => ({ path, ...(await digest(path)) })));
     },
     async close() {},
   };
