@@ -25,6 +25,8 @@ const RESERVED = new Set(['level', 'msg', 'time', 'run_id']);
 export interface LogStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** Terminal width; a TTY that reports 0 (some ptys) gets no spinner. */
+  columns?: number;
 }
 
 export interface Logger {

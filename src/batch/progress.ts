@@ -109,7 +109,9 @@ export function createProgress(opts: ProgressOptions): Progress {
   let lastDraw = -Infinity;
   let finished = false;
 
-  const spinning = !json && !opts.quiet && Boolean(opts.stream.isTTY);
+  // A TTY that reports 0 columns (a pty nobody sized) makes ora erase "infinitely many" wrapped lines
+  // on every frame (measured: tens of MB of escape codes); such a terminal gets the cron summary instead.
+  const spinning = !json && !opts.quiet && Boolean(opts.stream.isTTY) && (opts.stream.columns === undefined || opts.stream.columns > 0);
   const colour = colourAllowed(opts.stream, opts.env ?? process.env);
   const status = (): string => {
     const elapsed = (clock() - started) / 1000;

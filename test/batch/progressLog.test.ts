@@ -304,3 +304,19 @@ describe('text log lines', () => {
     expect(stream.chunks).toEqual([]);
   });
 });
+
+describe('progress on a TTY that reports no width', () => {
+  it('draws no spinner (ora would erase unbounded wrapped lines) and prints the summary line instead', () => {
+    let out = '';
+    let t = 0;
+    const stream = { isTTY: true, columns: 0, write: (s: string) => ((out += s), true) };
+    const p = createProgress({ total: 3, stream, clock: () => (t += 1000), env: { NO_COLOR: '1' } });
+    p.tick();
+    p.tick();
+    p.tick('failed');
+    p.finish();
+    expect(out).not.toContain('\u001b[1A');
+    expect(out.trim().split('\n')).toHaveLength(1);
+    expect(out).toContain('3/3 portfolios');
+  });
+});
