@@ -45,16 +45,7 @@ export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context)
   try {
     const k = ctx.flowIndex.get(id);
     const flows = k === undefined ? undefined : unpackFlows(o.flows, k, ctx.exactByRow);
-    const side = {
-      file: g.file,
-      dates: g.dates,
-      values: g.values,
-      problems: g.problems,
-      problemTotal: g.problemTotal,
-      currency: g.currency,
-      currencyLine: g.currencyLine,
-    };
-    const c = combinePortfolio(id, side, flows, o.files);
+    const c = combinePortfolio(id, g, flows, o.files);
     if (!c.data) return { id, ok: false, error: { portfolio_id: id, stage: 'load', message: c.problems.map(formatProblem).join(' | ') } };
     stage = 'compute';
     const { rows, cache, note } = computeCached(c.data, ctx.env);

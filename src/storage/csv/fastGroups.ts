@@ -18,6 +18,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { InputError, ProblemCollector, type InputProblem } from '../../errors.js';
 import { PROBLEM_LIMIT, resolveColumns, type TableContext } from './csvTable.js';
 import { addValuationRow, type ValuationRowTarget } from './fastLoad.js';
+import type { ValuationSide } from './loadPortfolios.js';
 import {
   openForScan,
   PlainScanner,
@@ -35,20 +36,9 @@ import { ascendingOrder } from './growable.js';
 export type GroupDigest = 'sha256' | 'sha1' | 'md5' | 'none';
 
 /** One portfolio's contiguous rows of a valuations file. */
-export interface ValuationGroup {
+/** One scanned portfolio: what combinePortfolio needs (file, dates, values, problems, currency), plus the scan's own facts. */
+export interface ValuationGroup extends ValuationSide {
   portfolioId: string;
-  /** The file as the caller named it (used in problems). */
-  file: string;
-  /** Ascending unique dates (epoch days) and their values, as readValuationsCsv gives them. */
-  dates: Int32Array;
-  values: Float64Array;
-  /** Row problems (at most PROBLEM_LIMIT, in line order); any problem means: do not use the values. */
-  problems: InputProblem[];
-  /** How many problems in all. */
-  problemTotal: number;
-  /** The group's currency (first non-blank cell) and its line, when the file has a currency column. */
-  currency: string | undefined;
-  currencyLine: number;
   /** Hex digest of the header line, a LF, and the group's raw row bytes as in the file. */
   digest: string;
   /** Data records in the group (including rows with problems). */

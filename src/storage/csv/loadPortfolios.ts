@@ -61,13 +61,15 @@ export interface LoadReaders {
 
 /** One portfolio's valuations as combinePortfolio needs them (from a ValuationBuild or a scanned group). */
 export interface ValuationSide {
+  /** The file as the caller named it (used in problems). */
   file: string;
+  /** Ascending unique dates (epoch days) and their values; not to be used when there are problems. */
   dates: Int32Array;
   values: Float64Array;
-  /** The first problems (at most PROBLEM_LIMIT) and how many in all. */
+  /** The first problems (at most PROBLEM_LIMIT, in line order) and how many in all. */
   problems: InputProblem[];
   problemTotal: number;
-  /** The portfolio's currency in the valuations file and the line it was first seen on. */
+  /** The portfolio's currency in the valuations file (first non-blank cell) and its line. */
   currency: string | undefined;
   currencyLine: number;
 }
