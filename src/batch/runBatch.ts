@@ -5,6 +5,7 @@
  * sinks' business, and printing is the CLI's. The SQS worker calls this same function.
  */
 import pLimit from 'p-limit';
+import { compareIds } from '../ids.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { formatProblem, type InputProblem } from '../errors.js';
 import type { PortfolioData, ReturnSeries } from '../engine/types.js';
@@ -111,9 +112,7 @@ export interface CachedValue {
   rows: ResultRow[];
 }
 
-function ordered(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+
 
 /** What one portfolio's computation needs besides its data; built once per run (and once per worker). */
 export interface ComputeEnv {
@@ -247,8 +246,8 @@ export function batchCollector(sinks: readonly ResultSink[], opts: Pick<BatchOpt
       tick();
     },
     outcome(): BatchOutcome {
-      const sorted = [...byPortfolio.keys()].sort(ordered);
-      errors.sort((a, b) => ordered(a.portfolio_id, b.portfolio_id));
+      const sorted = [...byPortfolio.keys()].sort(compareIds);
+      errors.sort((a, b) => compareIds(a.portfolio_id, b.portfolio_id));
       return {
         rows: sorted.flatMap((id) => byPortfolio.get(id)!),
         errors,

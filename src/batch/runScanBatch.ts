@@ -10,6 +10,7 @@ import { readCashFlowsFast } from '../storage/csv/fastLoad.js';
 import { packFlows, unpackFlows } from '../storage/csv/cashFlows.js';
 import { combinePortfolio } from '../storage/csv/loadPortfolios.js';
 import { formatProblem } from '../errors.js';
+import { compareIds } from '../ids.js';
 import type { ResultSink } from '../storage/types.js';
 import { runGroupedScan } from './scanWorkers.js';
 import { batchCollector, type BatchHooks, type BatchOptions, type BatchOutcome } from './runBatch.js';
@@ -49,7 +50,7 @@ export async function runScanBatch(
   });
   if (!scan.grouped) return undefined;
 
-  results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  results.sort((a, b) => compareIds(a.id, b.id));
   const seen = new Set(results.map((r) => r.id));
   // portfolios with flows but no valuations: the same problem the whole-file loader reports
   const orphans = packed.ids.flatMap((id, k) => {

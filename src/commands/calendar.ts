@@ -1,6 +1,7 @@
 import { calendarReturns } from '../engine/calendarReturns.js';
 import { UsageError } from '../errors.js';
-import { clipSeries, loadAllSeries, type SeriesInputOptions } from './risk.js';
+import { loadAllSeries, type SeriesInputOptions } from './risk.js';
+import { clipSeriesRange } from '../storage/csv/csvSource.js';
 import type { EpochDay } from '../engine/calendarDate.js';
 
 export const MONTH_KEYS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] as const;
@@ -25,7 +26,7 @@ export async function calendar(opts: CalendarOptions): Promise<CalendarRecord[]>
   return ids.flatMap((id) => {
     const s0 = all.get(id);
     if (!s0) throw new UsageError(`--series '${id}' is not a series in the input`);
-    const s = clipSeries(s0, opts.from, opts.to);
+    const s = clipSeriesRange(s0, { from: opts.from, to: opts.to });
     return calendarReturns(s.dates, s.returns).years.map((y) => {
       const rec = { series_id: id, year: y.year } as CalendarRecord;
       MONTH_KEYS.forEach((k, i) => {

@@ -1,4 +1,5 @@
 import { InputError, UsageError } from '../errors.js';
+import { compareIds } from '../ids.js';
 import type { PortfolioData } from '../engine/types.js';
 import { PROBLEM_LIMIT, throwIfAnyProblems } from '../storage/csv/index.js';
 import { loadPortfoliosFast } from '../storage/csv/fastLoad.js';
@@ -34,9 +35,4 @@ export async function loadSelectedPortfolios(opts: PortfolioInputOptions): Promi
     throw new UsageError(`portfolio ${missing.map((m) => `'${m}'`).join(', ')} not found in ${source}`);
   }
   return [...wanted].map((id) => load.portfolios.get(id)!);
-}
-
-/** Portfolio ids sort as plain code-unit strings, so output order is the same on every machine and locale. */
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

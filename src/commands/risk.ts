@@ -4,7 +4,8 @@ import type { FlowTiming, PortfolioData, ReturnSeries } from '../engine/types.js
 import { dailyTwr } from '../engine/dailyTwr.js';
 import { formatIsoDate } from '../engine/calendarDate.js';
 import { UsageError } from '../errors.js';
-import { readReturnsCsv } from '../storage/csv/index.js';
+import { readReturnFiles } from '../storage/csv/index.js';
+import { clipSeriesRange } from '../storage/csv/csvSource.js';
 import { loadSelectedPortfolios, type PortfolioInputOptions } from './portfolioInputs.js';
 
 export interface RiskCommandOptions extends SeriesInputOptions {
@@ -21,41 +22,13 @@ export interface RiskCommandOptions extends SeriesInputOptions {
   to?: EpochDay;
 }
 
-/** Merges return series from several files; a series id found in two files is a usage error. */
-export async function loadReturnSeries(files: string[], unit: 'decimal' | 'percent' = 'decimal'): Promise<Map<string, ReturnSeries>> {
-  const merged = new Map<string, ReturnSeries>();
-  const origin = new Map<string, string>();
-  for (const file of files) {
-    const { series } = await readReturnsCsv(file, { unit });
-    for (const [id, s] of series) {
-      const seen = origin.get(id);
-      if (seen !== undefined) throw new UsageError(`series '${id}' is in both ${seen} and ${file}`);
-      merged.set(id, s);
-      origin.set(id, file);
-    }
-  }
-  return merged;
-}
-
-/** Keeps the observations dated from..to (inclusive). */
-export function clipSeries(s: ReturnSeries, from?: EpochDay, to?: EpochDay): ReturnSeries {
-  if (from === undefined && to === undefined) return s;
-  const lo = from ?? -Infinity;
-  const hi = to ?? Infinity;
-  let a = 0;
-  while (a < s.dates.length && s.dates[a]! < lo) a++;
-  let b = s.dates.length;
-  while (b > a && s.dates[b - 1]! > hi) b--;
-  return { seriesId: s.seriesId, dates: s.dates.subarray(a, b), returns: s.returns.subarray(a, b) };
-}
-
 /** Risk and benchmark-relative metrics for each selected series of a set of return series. */
 export function riskForSeries(all: Map<string, ReturnSeries>, opts: RiskCommandOptions): RiskResult[] {
   const pick = (id: string | undefined, flag: string): ReturnSeries | undefined => {
     if (id === undefined) return undefined;
     const s = all.get(id);
     if (!s) throw new UsageError(`${flag} '${id}' is not a series in the input (series: ${[...all.keys()].join(', ')})`);
-    return clipSeries(s, opts.from, opts.to);
+    return clipSeriesRange(s, { from: opts.from, to: opts.to });
   };
   if (opts.riskFreeSeries !== undefined && opts.rf !== undefined) throw new UsageError('give --rf-series or --rf, not both');
   const benchmark = pick(opts.benchmark, '--benchmark');
@@ -109,7 +82,7 @@ export interface SeriesInputOptions extends PortfolioInputOptions {
  * --holdings) followed by the series of the --returns files. A name used twice is a usage error.
  */
 export async function loadAllSeries(opts: SeriesInputOptions): Promise<Map<string, ReturnSeries>> {
-  const fromFiles = opts.returns && opts.returns.length > 0 ? await loadReturnSeries(opts.returns, opts.returnsUnit) : new Map<string, ReturnSeries>();
+  const fromFiles = opts.returns && opts.returns.length > 0 ? await readReturnFiles(opts.returns, opts.returnsUnit) : new Map<string, ReturnSeries>();
   if (!opts.valuations && !opts.holdings) {
     if (fromFiles.size === 0) throw new UsageError('give --returns FILE, or --valuations FILE (or --holdings FILE)');
     return fromFiles;

@@ -3,6 +3,7 @@
  * files for named series. The files are read once, on first use, through the streaming loaders.
  */
 import type { AuditInput } from '../../batch/auditLog.js';
+import { compareIds } from '../../ids.js';
 import { sha256File } from '../../batch/digest.js';
 import type { PortfolioWork } from '../../batch/runBatch.js';
 import type { PortfolioData, ReturnSeries } from '../../engine/types.js';
@@ -10,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import type { DateRange, PortfolioSource } from '../types.js';
 import type { PortfolioLoad } from './loadPortfolios.js';
 import { loadPortfoliosFast } from './fastLoad.js';
-import { readReturnsCsv, type ReturnsUnit } from './returns.js';
+import { readReturnFiles, type ReturnsUnit } from './returns.js';
 
 export interface CsvSourceOptions {
   valuations?: string;
@@ -61,25 +62,12 @@ export function openCsvSource(opts: CsvSourceOptions): PortfolioSource {
   let load: Promise<PortfolioLoad> | undefined;
   let series: Promise<Map<string, ReturnSeries>> | undefined;
   const portfolios = () => (load ??= loadPortfoliosFast({ valuations: opts.valuations, holdings: opts.holdings, cashFlows: opts.cashFlows }));
-  const allSeries = () =>
-    (series ??= (async () => {
-      const merged = new Map<string, ReturnSeries>();
-      const origin = new Map<string, string>();
-      for (const file of opts.returns ?? []) {
-        for (const [id, s] of (await readReturnsCsv(file, { unit: opts.returnsUnit })).series) {
-          const seen = origin.get(id);
-          if (seen !== undefined) throw new UsageError(`series '${id}' is in both ${seen} and ${file}`);
-          merged.set(id, s);
-          origin.set(id, file);
-        }
-      }
-      return merged;
-    })());
+  const allSeries = () => (series ??= readReturnFiles(opts.returns ?? [], opts.returnsUnit));
   return {
     kind: 'csv',
     async listPortfolios() {
       const l = await portfolios();
-      return [...new Set([...l.portfolios.keys(), ...l.problems.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return [...new Set([...l.portfolios.keys(), ...l.problems.keys()])].sort(compareIds);
     },
     async loadPortfolio(id: string, range?: DateRange): Promise<PortfolioWork> {
       const l = await portfolios();

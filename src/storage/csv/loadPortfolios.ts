@@ -8,6 +8,7 @@
  *   then left out of `portfolios` (the twr command throws them all, the batch runner isolates
  *   the portfolio). A portfolio with flows but no valuations appears only in `problems`.
  */
+import { compareIds } from '../../ids.js';
 import { emptyFlows, type PortfolioData } from '../../engine/types.js';
 import { InputError, UsageError, type InputProblem } from '../../errors.js';
 import { readCashFlowsCsv, type CashFlowBuild } from './cashFlows.js';
@@ -33,9 +34,7 @@ export interface LoadOptions {
   cashFlows?: string;
 }
 
-function byId(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+
 
 async function readBoth(
   values: () => Promise<Map<string, ValuationBuild>>,
@@ -153,7 +152,7 @@ export async function loadPortfolios(opts: LoadOptions, readers: LoadReaders = {
   const portfolios = new Map<string, PortfolioData>();
   const problems = new Map<string, InputProblem[]>();
   let problemTotal = 0;
-  const ids = [...new Set([...values.keys(), ...flows.keys()])].sort(byId);
+  const ids = [...new Set([...values.keys(), ...flows.keys()])].sort(compareIds);
   for (const id of ids) {
     const v = values.get(id);
     const c = combinePortfolio(id, v && valuationSide(v), flows.get(id), files);

@@ -13,6 +13,7 @@
  * read, with the first PROBLEM_LIMIT problems in line order.
  */
 import { formatIsoDate } from '../../engine/calendarDate.js';
+import { UsageError } from '../../errors.js';
 import { Money, parseDecimalFloat } from '../../engine/money.js';
 import type { ReturnSeries } from '../../engine/types.js';
 import { dateField, notANumber, type FieldSite } from './fieldParsers.js';
@@ -166,4 +167,19 @@ export async function readReturnsCsv(path: string, opts: { unit?: ReturnsUnit } 
     return layout === 'long' ? longSink(header, ctx, unit, series) : wideSink(header, ctx, unit, series);
   });
   return { series, layout };
+}
+
+/** Reads several returns files and merges them by series id; an id found in two files is a usage error. */
+export async function readReturnFiles(files: readonly string[], unit: ReturnsUnit = 'decimal'): Promise<Map<string, ReturnSeries>> {
+  const merged = new Map<string, ReturnSeries>();
+  const origin = new Map<string, string>();
+  for (const file of files) {
+    for (const [id, s] of (await readReturnsCsv(file, { unit })).series) {
+      const seen = origin.get(id);
+      if (seen !== undefined) throw new UsageError(`series '${id}' is in both ${seen} and ${file}`);
+      merged.set(id, s);
+      origin.set(id, file);
+    }
+  }
+  return merged;
 }

@@ -8,6 +8,7 @@
  * Values come back as the float64 the importer stored (shortest round-trip text), so the arrays
  * equal the CSV source's bit for bit.
  */
+import { compareIds } from '../../ids.js';
 import { GetItemCommand, QueryCommand, type AttributeValue, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import type { AuditInput } from '../../batch/auditLog.js';
 import { sha256Hex } from '../../batch/digest.js';
@@ -49,7 +50,7 @@ export async function queryAll(target: DynamoTarget, input: Omit<QueryCommandInp
   return out;
 }
 
-const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 
 /** The date of a sort key `X#YYYY-MM-DD...`. */
 function skDate(sk: string): number {
@@ -82,7 +83,7 @@ export function openDynamoSource(target: DynamoTarget, opts: DynamoSourceOptions
     kind: 'dynamodb',
     reads: () => ({ ...counts }),
     async listPortfolios() {
-      return (await listIndex(keys.portfolioList(tenant), 'portfolio_id')).map((x) => x.id).sort(byCodeUnit);
+      return (await listIndex(keys.portfolioList(tenant), 'portfolio_id')).map((x) => x.id).sort(compareIds);
     },
     async loadPortfolio(id: string, range?: DateRange): Promise<PortfolioWork> {
       const pk = keys.portfolio(tenant, id);
@@ -132,7 +133,7 @@ export function openDynamoSource(target: DynamoTarget, opts: DynamoSourceOptions
     async describeInputs(): Promise<AuditInput[]> {
       // the digests the importer stored per portfolio and series: what the table holds for this tenant
       const describe = async (pk: string, attr: string, count: string, kind: string) => {
-        const rows = (await listIndex(pk, attr)).sort((a, b) => byCodeUnit(a.id, b.id));
+        const rows = (await listIndex(pk, attr)).sort((a, b) => compareIds(a.id, b.id));
         const lines = rows.map((r) => `${r.id}\t${str(r.item, 'digest')}\n`).join('');
         const items = rows.reduce((n, r) => n + (num(r.item, count) ?? 0) + (num(r.item, 'flows') ?? 0) + 1, 0);
         const input = { path: `dynamodb://${target.table}/${tenant}/${kind}`, sha256: sha256Hex(lines), bytes: Buffer.byteLength(lines), items, count: rows.length };

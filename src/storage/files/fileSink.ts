@@ -9,6 +9,7 @@ import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../../output/atomicWrite.js';
 import { RESULT_COLUMNS, type PortfolioError, type RunResultRow } from '../../batch/runBatch.js';
 import type { ResultSink } from '../types.js';
+import { compareIds } from '../../ids.js';
 
 export type ResultFileFormat = 'csv' | 'json';
 
@@ -89,7 +90,7 @@ export function openFileSink(opts: FileSinkOptions): ResultSink & { files(): Run
       return { written: 0, rejected: [] };
     },
     async finish(_run, errors, summary) {
-      const ids = [...byPortfolio.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const ids = [...byPortfolio.keys()].sort(compareIds);
       const rows = ids.flatMap((id) => [...byPortfolio.get(id)!.values()]);
       written = await writeRunFiles(opts.out, { rows, errors }, opts.formats, () => (typeof summary === 'function' ? summary() : summary));
       return { written: rows.length, rejected: [] };
