@@ -24,7 +24,7 @@ import { run } from './commands/run.js';
 import { createLogger } from './batch/log.js';
 import { createProgress, type Progress } from './batch/progress.js';
 import { openCache } from './batch/cache.js';
-import { readAudit } from './batch/auditLog.js';
+import { auditUntil, readAudit } from './batch/auditLog.js';
 import { renderJson } from './output/format.js';
 import { auditRow, auditView } from './output/auditView.js';
 import { addAwsCommands, maybeDynamoAudit } from './cliAws.js';
@@ -285,7 +285,7 @@ function addAuditCommand(program: Command, io: CliIo): void {
       // --audit dynamodb (or --source dynamodb): the table's audit records, through its indexes
       if (await maybeDynamoAudit(flags, io)) return;
       const c = await stateConfig(cmd);
-      const to = flags.to && /^\d{4}-\d{2}-\d{2}$/.test(flags.to) ? `${flags.to}T23:59:59.999Z` : flags.to;
+      const to = auditUntil(flags.to);
       let result;
       try {
         result = await readAudit({ stateDir: c.stateDir, user: flags.user, from: flags.from, to, limit: flags.limit });

@@ -18,7 +18,7 @@ import { createTimestreamTables, timestreamTableDefinitions } from './storage/ti
 import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE } from './storage/timestream/index.js';
 import { importCsv } from './storage/dynamodb/importCsv.js';
 import { auditQueryCache, queryAuditDynamo, writeAuditRecord } from './storage/dynamodb/audit.js';
-import { appendAudit, currentUser, type AuditInput } from './batch/auditLog.js';
+import { appendAudit, auditUntil, currentUser, type AuditInput } from './batch/auditLog.js';
 import { randomBytes } from 'node:crypto';
 
 export interface AwsCliIo {
@@ -72,7 +72,7 @@ export async function maybeDynamoAudit(
   const c = await settings(flags);
   const target = openDynamo({ table: c.table, tenant: c.tenant });
   try {
-    const to = flags.to && /^\d{4}-\d{2}-\d{2}$/.test(flags.to) ? `${flags.to}T23:59:59.999Z` : flags.to;
+    const to = auditUntil(flags.to);
     const page = await queryAuditDynamo(
       target,
       { user: flags.user, from: flags.from, to, system: flags.system, resource: flags.resource, limit: flags.limit, nextToken: flags.nextToken },

@@ -137,3 +137,8 @@ export async function readAudit(q: AuditQuery): Promise<{ records: AuditRecord[]
   const limit = q.limit ?? found.length;
   return { records: found.slice(0, limit).map((f) => f.rec), skipped };
 }
+
+/** An audit query's upper bound: a bare date (YYYY-MM-DD) means the whole of that day (UTC); anything else is kept. */
+export function auditUntil(to: string | undefined): string | undefined {
+  return to !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(to) ? `${to}T23:59:59.999Z` : to;
+}
