@@ -5,7 +5,7 @@
  */
 import type { EpochDay } from '../engine/calendarDate.js';
 import { formatIsoDate } from '../engine/calendarDate.js';
-import { dailyTwr } from '../engine/dailyTwr.js';
+import { dailyTwr, type DailyTwr } from '../engine/dailyTwr.js';
 import { lastIndexAtOrBefore } from '../engine/dateIndex.js';
 import { monthlyReturns } from '../engine/monthlyReturns.js';
 import { mwrPeriodResults, twrPeriodResults, type PeriodResult, type ReturnMethod } from '../engine/periodReturns.js';
@@ -95,13 +95,12 @@ function notesFor(key: RiskMetricKey, warnings: string[]): string {
  * (base, end], daily sub-period returns or their calendar-month linking, with the benchmark and
  * risk-free series clipped to the same window (and linked to months likewise).
  */
-function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, twrRows: PeriodResult[] | null): ResultRow[] {
+function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, twrRows: PeriodResult[] | null, daily: DailyTwr | null): ResultRow[] {
   const dates = p.valuations.dates;
   const method = `risk-${opts.riskFrequency}`;
   const rows: ResultRow[] = [];
   const n = dates.length;
   const end = opts.asOf ?? dates[n - 1];
-  const daily = n > 1 ? dailyTwr(p, opts.flowTiming) : null;
   for (const spec of opts.periods) {
     const w = end === undefined ? null : resolvePeriod(spec, end, dates);
     const emit = (status: ResultRow['status'], note: string, values?: Record<RiskMetricKey, number | null>, warnings: string[] = []) => {
@@ -151,9 +150,14 @@ function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, t
  * twr_annualized, mwr, mwr_annualized, then the risk metrics in the issue's key order.
  */
 export function computePortfolio(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext): ResultRow[] {
-  const twr = opts.twr ? twrPeriodResults(p, opts.periods, opts.asOf, { method: opts.method, flowTiming: opts.flowTiming, largeFlowThreshold: opts.largeFlow }) : null;
+  // the daily sub-period returns, computed once for the daily TWR and the risk figures
+  const needDaily = p.valuations.dates.length > 1 && ((opts.twr && opts.method === 'daily') || opts.risk.length > 0);
+  const daily = needDaily ? dailyTwr(p, opts.flowTiming) : null;
+  const twr = opts.twr
+    ? twrPeriodResults(p, opts.periods, opts.asOf, { method: opts.method, flowTiming: opts.flowTiming, largeFlowThreshold: opts.largeFlow, daily: daily ?? undefined })
+    : null;
   const mwr = opts.mwr ? mwrPeriodResults(p, opts.periods, opts.asOf, { flowTiming: opts.flowTiming }) : null;
-  const risk = opts.risk.length > 0 ? riskRows(p, opts, ctx, twr) : [];
+  const risk = opts.risk.length > 0 ? riskRows(p, opts, ctx, twr, daily) : [];
   const order = new Map(RISK_METRIC_KEYS.map((k, i) => [k as string, i]));
   const out: ResultRow[] = [];
   opts.periods.forEach((spec, i) => {

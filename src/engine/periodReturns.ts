@@ -37,6 +37,8 @@ export interface ReturnOptions {
   flowTiming: 'start' | 'end';
   /** Linked Modified Dietz only: revalue at flows of at least this fraction of the sub-period's beginning value (0.1 = 10%). */
   largeFlowThreshold?: number;
+  /** The portfolio's daily sub-period returns when the caller already has them (same portfolio and flowTiming). */
+  daily?: DailyTwr;
 }
 
 export interface PeriodResult {
@@ -143,7 +145,7 @@ export function twrPeriodResults(
   const n = dates.length;
   if (n === 0 && asOf === undefined) return periods.map((s) => noValuationsRecord(p, s, opts.method));
   const end = asOf ?? dates[n - 1]!;
-  let daily: DailyTwr | null = null;
+  let daily: DailyTwr | null = opts.daily ?? null;
   let flows: ResolvedFlows | null = null;
   let monthLast: Uint8Array | null = null;
   let problem: string | null | undefined;
