@@ -86,6 +86,12 @@ export interface ResultCache<T = unknown> {
   put(key: string, value: T, now: number): Promise<void>;
   /** `put` with synchronous I/O: cheaper per entry (see the header), blocks the thread ~70 us. */
   putSync(key: string, value: T, now: number): void;
+  /**
+   * Makes every entry this handle has put durable and visible to other handles. Call once when a
+   * run (or a worker thread) has finished putting. Idempotent; a process that dies before it
+   * loses only what it had not flushed (a recomputation next time, never a wrong result).
+   */
+  flush(): void;
   stats(): Promise<CacheStats>;
   /** Deletes every entry and temp file (only files the cache's own naming matches); returns how many. */
   clear(): Promise<number>;
@@ -254,6 +260,10 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number }): Re
         if (!isCode(err, 'ENOENT')) throw err;
         await writeFileAtomic(path, text, { fsync: false });
       }
+    },
+
+    flush(): void {
+      // one file per entry: each putSync is already visible
     },
 
     putSync(key: string, value: T, now: number): void {

@@ -205,6 +205,7 @@ export async function runBatch(source: PortfolioSource, sinks: readonly ResultSi
     }
   };
   await Promise.all(ids.map((id) => limit(() => one(id))));
+  env.cache?.flush();
   return run.outcome();
 }
 

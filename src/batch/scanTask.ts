@@ -39,6 +39,11 @@ export function init(o: ScanTaskOptions): Context {
   };
 }
 
+/** Called once by the worker after its last group: publishes the cache entries it wrote. */
+export function finish(_o: ScanTaskOptions, ctx: Context): void {
+  ctx.env.cache?.flush();
+}
+
 export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context): ScanTaskResult {
   const id = g.portfolioId;
   let stage: PortfolioError['stage'] = 'load';

@@ -29,6 +29,7 @@ interface ScanWorkerInput {
 interface TaskModule {
   init?: (taskOptions: unknown) => unknown;
   handleGroup: (group: unknown, taskOptions: unknown, context: unknown) => unknown;
+  finish?: (taskOptions: unknown, context: unknown) => unknown;
 }
 
 interface GroupLike {
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
         if (!again.grouped) throw new Error(`re-scan of bytes ${p.start}-${p.end} failed: ${again.reason}`);
       }
     }
+    if (task.finish) await task.finish(input.taskOptions, context);
     port.postMessage({ type: 'done', ids: outcome.ids, groups: outcome.groups, rows: outcome.rows });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

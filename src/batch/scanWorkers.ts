@@ -32,6 +32,8 @@ import { readPlainHeader, type PlainHeader } from '../storage/csv/fastScan.js';
 export interface GroupTaskModule {
   init?(taskOptions: unknown): unknown;
   handleGroup(group: import('../storage/csv/fastGroups.js').ValuationGroup, taskOptions: unknown, context: unknown): unknown;
+  /** Called once after the worker's last group (before it reports done). */
+  finish?(taskOptions: unknown, context: unknown): unknown;
 }
 
 export interface GroupedScanOptions {
