@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, digestArrays, digestJson, sha256File, sha256Hex } from '../../src/batch/digest.js';
+import { canonicalJson, digestArrays, digestJson, sha256File, sha256Hex, xxh128Hex } from '../../src/batch/digest.js';
 
 const root = mkdtempSync(join(tmpdir(), 'perfcalc-digest-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,7 +76,14 @@ describe('digestArrays', () => {
       Buffer.from('Int32Array:4;'),
       Buffer.from([3, 0, 0, 0]),
     ]);
-    expect(a).toBe(sha256Hex(framed));
+    expect(a).toBe(xxh128Hex(framed));
+  });
+
+  it('is XXH3-128 with seed 0 (vectors from Debian xxhash 0.8: printf abc | xxhsum -H2)', () => {
+    expect(xxh128Hex('abc')).toBe('06b05ab6733a618578af5f94892f3950');
+    expect(xxh128Hex('')).toBe('99aa06d3014798d86001c324468d497f');
+    expect(xxh128Hex(new Uint8Array([0x61, 0x62, 0x63]))).toBe('06b05ab6733a618578af5f94892f3950');
+    expect(digestArrays([new Int32Array([1])])).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('hashes only the view, not the whole buffer', () => {
