@@ -103,13 +103,42 @@ export function digestArrays(arrays: readonly ArrayBufferView[]): string {
   return xxh128.digest('hex');
 }
 
+/** A file's identity for the digest memo: device, inode, size, mtime and ctime (ns). */
+export interface FileIdentity {
+  id: string;
+  mtimeMs: number;
+}
+
+export async function fileIdentity(path: string): Promise<FileIdentity> {
+  const st = await stat(path, { bigint: true });
+  return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, mtimeMs: Number(st.mtimeNs / 1_000_000n) };
+}
+
+/**
+ * A file modified within this long before it was hashed is not memoised: file systems stamp
+ * times from a coarse clock, so a write landing in the same tick as the hash could leave size
+ * and times unchanged (git's "racy" index entries, handled the same way).
+ */
+export const RACY_MS = 2000;
+
+export interface DigestMemo {
+  /** The file's sha256 and size: the recorded digest when the file's identity is unchanged, else hashed (and recorded). */
+  digest(path: string): Promise<{ sha256: string; bytes: number }>;
+  /** The recorded digest and identity if the file's identity is unchanged since it was hashed; never reads the file. */
+  peek(path: string): Promise<{ sha256: string; bytes: number; id: string } | undefined>;
+}
+
 /**
  * sha256File with a memo in the state directory (`digests.json`): a file whose device, inode,
- * size and modification time (ns) are unchanged since it was last hashed gets the recorded digest
- * (the trust rsync and make place in size and mtime); anything else is hashed again. Saves the
- * nightly rerun from re-reading a 700 MB input just to name it in the audit record.
+ * size, modification and change times (ns) are unchanged since it was last hashed gets the
+ * recorded digest (the trust make, rsync and git's index place in a file's metadata; the change
+ * time cannot be set back by a user, so touching a file back to its old mtime is caught); anything
+ * else is hashed again. Saves the nightly rerun from re-reading a 700 MB input just to name it in
+ * the audit record, and lets the batch recognise an input it has already scanned (scanMemo.ts).
+ * A file modified less than RACY_MS before it was hashed, or changed while it was hashed, gets its
+ * digest but no memo entry.
  */
-export function memoizedFileDigest(stateDir: string): (path: string) => Promise<{ sha256: string; bytes: number }> {
+export function openDigestMemo(stateDir: string, now: () => number = Date.now): DigestMemo {
   const memoPath = join(stateDir, 'digests.json');
   let memo: Promise<Record<string, { id: string; sha256: string; bytes: number }>> | undefined;
   const load = () =>
@@ -124,16 +153,31 @@ export function memoizedFileDigest(stateDir: string): (path: string) => Promise<
       },
       () => ({}),
     ));
-  return async (path: string) => {
-    const abs = resolve(path);
-    const st = await stat(abs, { bigint: true });
-    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-    const entries = await load();
-    const hit = entries[abs];
-    if (hit && hit.id === id) return { sha256: hit.sha256, bytes: hit.bytes };
-    const d = await sha256File(abs);
-    entries[abs] = { id, ...d };
-    await writeFileAtomic(memoPath, `${JSON.stringify(entries)}\n`, { fsync: false }).catch(() => undefined);
-    return d;
+  return {
+    async peek(path) {
+      const abs = resolve(path);
+      const [ident, entries] = await Promise.all([fileIdentity(abs), load()]);
+      const hit = entries[abs];
+      return hit && hit.id === ident.id ? { sha256: hit.sha256, bytes: hit.bytes, id: hit.id } : undefined;
+    },
+    async digest(path) {
+      const abs = resolve(path);
+      const before = await fileIdentity(abs);
+      const entries = await load();
+      const hit = entries[abs];
+      if (hit && hit.id === before.id) return { sha256: hit.sha256, bytes: hit.bytes };
+      const d = await sha256File(abs);
+      const after = await fileIdentity(abs);
+      if (after.id === before.id && now() - before.mtimeMs >= RACY_MS) {
+        entries[abs] = { id: before.id, ...d };
+        await writeFileAtomic(memoPath, `${JSON.stringify(entries)}\n`, { fsync: false }).catch(() => undefined);
+      }
+      return d;
+    },
   };
+}
+
+/** `openDigestMemo(stateDir).digest`: the digest function the CSV source takes. */
+export function memoizedFileDigest(stateDir: string): (path: string) => Promise<{ sha256: string; bytes: number }> {
+  return openDigestMemo(stateDir).digest;
 }
