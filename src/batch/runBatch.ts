@@ -138,19 +138,30 @@ export function computeEnv(opts: Pick<BatchOptions, 'runId' | 'compute' | 'conte
 
 export type CacheOutcome = 'hit' | 'miss' | 'expired' | 'corrupt' | 'off';
 
+/** The cache key of a portfolio's result under `env` (its input digest, the options, the engine version). */
+export function resultKey(inputDigest: string, env: Pick<ComputeEnv, 'optionsDigest'>): string {
+  return cacheKey({ inputDigest, options: env.optionsDigest, engineVersion: ENGINE_VERSION });
+}
+
+/** A cached (or just computed) result as the run writes it: each row with the run id and provenance. */
+export function runRows(value: CachedValue, runId: string): RunResultRow[] {
+  return value.rows.map((r) => ({ run_id: runId, ...r, input_digest: value.input_digest, perfcalc_version: PERFCALC_VERSION }));
+}
+
 /**
  * One portfolio's result rows, from the cache when a valid entry exists, else computed and cached.
  * Synchronous, so worker threads run it too. A cache that cannot be written is reported, not fatal.
+ * `key` is the cache key (empty without a cache).
  */
 export function computeCached(
   data: PortfolioData,
   env: ComputeEnv,
-): { rows: RunResultRow[]; cache: CacheOutcome; note?: string } {
+): { rows: RunResultRow[]; cache: CacheOutcome; key: string; note?: string } {
   const inputDigest = portfolioDigest(data);
   let rows: ResultRow[] | undefined;
   let outcome: CacheOutcome = 'off';
   let note: string | undefined;
-  const key = env.cache ? cacheKey({ inputDigest, options: env.optionsDigest, engineVersion: ENGINE_VERSION }) : '';
+  const key = env.cache ? resultKey(inputDigest, env) : '';
   if (env.cache) {
     const hit = env.cache.get(key, env.now());
     if (hit.status === 'hit' && hit.value.input_digest === inputDigest) rows = hit.value.rows;
@@ -167,11 +178,7 @@ export function computeCached(
       }
     }
   }
-  return {
-    rows: rows.map((r) => ({ run_id: env.runId, ...r, input_digest: inputDigest, perfcalc_version: PERFCALC_VERSION })),
-    cache: outcome,
-    note,
-  };
+  return { rows: runRows({ input_digest: inputDigest, rows }, env.runId), cache: outcome, key, note };
 }
 
 /**

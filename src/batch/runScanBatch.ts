@@ -13,8 +13,18 @@ import { formatProblem } from '../errors.js';
 import { compareIds } from '../ids.js';
 import type { ResultSink } from '../storage/types.js';
 import { runGroupedScan } from './scanWorkers.js';
-import { batchCollector, type BatchHooks, type BatchOptions, type BatchOutcome } from './runBatch.js';
+import { batchCollector, computeEnv, ENGINE_VERSION, runRows, type BatchHooks, type BatchOptions, type BatchOutcome, type CachedValue } from './runBatch.js';
 import type { ScanTaskOptions, ScanTaskResult } from './scanTask.js';
+import { openCache } from './cache.js';
+import { scanMemoKey, type ScanMemoValue } from './scanMemo.js';
+
+/** The input files' sha256 for the scan memo (scanMemo.ts); the caller knows how far to trust them. */
+export interface ScanMemoInputs {
+  /** The input files' sha256, in the order valuations, cash flows, when known without reading them; else undefined. */
+  known?: readonly string[];
+  /** After the scan: the files' sha256 if they provably did not change while the run read them; else undefined. */
+  settle(): Promise<readonly string[] | undefined>;
+}
 
 const TASK_URL = new URL(import.meta.url.endsWith('.ts') ? './scanTask.ts' : './scanTask.js', import.meta.url);
 
@@ -23,11 +33,19 @@ export async function runScanBatch(
   sinks: readonly ResultSink[],
   opts: BatchOptions,
   hooks: BatchHooks = {},
+  memo?: ScanMemoInputs,
 ): Promise<BatchOutcome | undefined> {
+  const wantsDaily = sinks.some((k) => k.wantsDailySeries);
+  // the memo gives back rows only (no daily series), and lives in the result cache
+  const useMemo = memo !== undefined && opts.cache !== null && !wantsDaily;
+  const env = useMemo ? computeEnv(opts, hooks.now ?? Date.now) : undefined;
+  if (useMemo && memo.known !== undefined) {
+    const warm = await fromMemo(scanMemoKey({ inputs: memo.known, optionsDigest: env!.optionsDigest, engineVersion: ENGINE_VERSION }), sinks, opts, hooks);
+    if (warm) return warm;
+  }
   const flows = input.cashFlows !== undefined ? await readCashFlowsFast(input.cashFlows) : new Map();
   const packed = packFlows(flows);
   const files = input.cashFlows !== undefined ? [input.valuations, input.cashFlows] : [input.valuations];
-  const wantsDaily = sinks.some((k) => k.wantsDailySeries);
   const taskOptions: ScanTaskOptions = {
     batch: { runId: opts.runId, compute: opts.compute, context: opts.context, cache: opts.cache },
     flows: packed,
@@ -64,5 +82,45 @@ export async function runScanBatch(
     else run.fail(r.error);
   }
   for (const e of orphans) run.fail(e);
+  const outcome = run.outcome();
+  if (useMemo) {
+    const inputs = await memo.settle();
+    if (inputs !== undefined) {
+      const value: ScanMemoValue = {
+        portfolios: results.flatMap((r) => (r.ok && r.key !== '' ? [{ id: r.id, key: r.key }] : [])),
+        errors: outcome.errors,
+      };
+      try {
+        const cache = openCache<ScanMemoValue>(opts.cache!);
+        cache.putSync(scanMemoKey({ inputs, optionsDigest: env!.optionsDigest, engineVersion: ENGINE_VERSION }), value, (hooks.now ?? Date.now)());
+        cache.flush();
+      } catch (err) {
+        hooks.onEvent?.({ level: 'warn', msg: `could not write the scan memo: ${(err as Error).message}` });
+      }
+    }
+  }
+  return outcome;
+}
+
+/**
+ * The whole batch from the scan memo and the result cache, without reading the inputs; undefined
+ * (nothing written anywhere) when there is no memo or any entry it lists is not a valid hit.
+ */
+async function fromMemo(key: string, sinks: readonly ResultSink[], opts: BatchOptions, hooks: BatchHooks): Promise<BatchOutcome | undefined> {
+  const now = (hooks.now ?? Date.now)();
+  const memoHit = openCache<ScanMemoValue>(opts.cache!).get(key, now);
+  if (memoHit.status !== 'hit') return undefined;
+  const { portfolios, errors } = memoHit.value;
+  const results = openCache<CachedValue>(opts.cache!);
+  const values: CachedValue[] = [];
+  for (const p of portfolios) {
+    const hit = results.get(p.key, now);
+    if (hit.status !== 'hit') return undefined;
+    values.push(hit.value);
+  }
+  hooks.onEvent?.({ level: 'info', msg: 'inputs unchanged since they were last scanned with these options: every result from the cache (scan memo), inputs not read' });
+  const run = batchCollector(sinks, { failFast: false }, hooks, portfolios.length + errors.length);
+  for (let i = 0; i < portfolios.length; i++) await run.accept(portfolios[i]!.id, runRows(values[i]!, opts.runId), [], 'hit');
+  for (const e of errors) run.fail(e);
   return run.outcome();
 }

@@ -22,7 +22,7 @@ export interface ScanTaskOptions {
 }
 
 export type ScanTaskResult =
-  | { id: string; ok: true; rows: RunResultRow[]; daily: DailySeries[]; cache: CacheOutcome; note?: string }
+  | { id: string; ok: true; rows: RunResultRow[]; daily: DailySeries[]; cache: CacheOutcome; key: string; note?: string }
   | { id: string; ok: false; error: PortfolioError };
 
 interface Context {
@@ -53,9 +53,9 @@ export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context)
     const c = combinePortfolio(id, g, flows, o.files);
     if (!c.data) return { id, ok: false, error: { portfolio_id: id, stage: 'load', message: c.problems.map(formatProblem).join(' | ') } };
     stage = 'compute';
-    const { rows, cache, note } = computeCached(c.data, ctx.env);
+    const { rows, cache, key, note } = computeCached(c.data, ctx.env);
     const daily = o.wantsDaily ? [dailySeries(c.data, o.batch.compute.flowTiming)] : [];
-    return { id, ok: true, rows, daily, cache, note };
+    return { id, ok: true, rows, daily, cache, key, note };
   } catch (err) {
     return { id, ok: false, error: { portfolio_id: id, stage, message: (err as Error).message } };
   }

@@ -5,13 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { formatIsoDate } from '../engine/calendarDate.js';
-import { runScanBatch } from '../batch/runScanBatch.js';
+import { runScanBatch, type ScanMemoInputs } from '../batch/runScanBatch.js';
 import { BENCHMARK_METRIC_KEYS, RISK_METRIC_KEYS, type RiskMetricKey } from '../engine/riskMetrics.js';
 import type { ReturnSeries } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import type { RunConfig } from '../config.js';
 import { appendAudit, type AuditInput, type AuditOutcome } from '../batch/auditLog.js';
-import { memoizedFileDigest } from '../batch/digest.js';
+import { fileIdentity, openDigestMemo, type DigestMemo } from '../batch/digest.js';
 import type { ComputeOptions } from '../batch/computePortfolio.js';
 import { ENGINE_VERSION, PERFCALC_VERSION, runBatch, type BatchHooks, type BatchOutcome } from '../batch/runBatch.js';
 import { openCsvSource } from '../storage/csv/csvSource.js';
@@ -94,11 +94,29 @@ async function scanEligible(c: RunConfig): Promise<boolean> {
   }
 }
 
+/**
+ * The scan memo's view of the input files: their sha256 when the digest memo vouches for them
+ * without reading (identity unchanged since hashed), and after the scan, their sha256 only if
+ * their identity is still the one they had before the scan started (so the scan read those bytes).
+ */
+async function scanMemoInputs(files: string[], digests: DigestMemo, inputsDigested: Promise<unknown>): Promise<ScanMemoInputs> {
+  const before = await Promise.all(files.map((f) => fileIdentity(f)));
+  const peeked = await Promise.all(files.map((f) => digests.peek(f)));
+  return {
+    known: peeked.every((p) => p !== undefined) ? peeked.map((p) => p!.sha256) : undefined,
+    async settle() {
+      await inputsDigested.catch(() => undefined);
+      const after = await Promise.all(files.map((f) => digests.peek(f)));
+      return after.every((p, i) => p !== undefined && p.id === before[i]!.id) ? after.map((p) => p!.sha256) : undefined;
+    },
+  };
+}
+
 /** The portfolio source a run reads (CSV files now; DynamoDB with --source dynamodb). */
-export function openSource(c: RunConfig): PortfolioSource {
+export function openSource(c: RunConfig, digests: DigestMemo = openDigestMemo(c.stateDir)): PortfolioSource {
   if (c.source === 'dynamodb') return openDynamoSource(openDynamo({ table: c.table, tenant: c.tenant }));
   if (c.source !== 'csv') throw new UsageError(`--source ${c.source} is not available in this version; use --source csv`);
-  return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit, digest: memoizedFileDigest(c.stateDir) });
+  return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit, digest: digests.digest });
 }
 
 /** The sinks a run writes to; the files sink is always there (results, errors, summary on disk). */
@@ -155,7 +173,8 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   if (c.source === 'csv' && !c.valuations && !c.holdings) throw new UsageError('give --valuations FILE or --holdings FILE (or set them in perfcalc.config.json)');
   if (c.valuations && c.holdings) throw new UsageError('give either --valuations or --holdings, not both');
   if (c.metrics.length === 0) throw new UsageError('--metrics is empty: choose from twr, mwr, risk');
-  const source = openSource(c);
+  const digests = openDigestMemo(c.stateDir);
+  const source = openSource(c, digests);
   const { files: fileSink, all: sinks } = openSinks(c);
   // the input digests (for the audit and run records) are hashed while the batch runs
   const inputsDigested = source.describeInputs();
@@ -187,7 +206,10 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
     failFast: c.failFast,
   };
   const hooks = { now, ...ctx.hooks };
-  const scanned = scan ? await runScanBatch({ valuations: c.valuations!, cashFlows: c.cashFlows }, sinks, batchOptions, hooks) : undefined;
+  const scanInput = { valuations: c.valuations!, cashFlows: c.cashFlows };
+  const scanned = scan
+    ? await runScanBatch(scanInput, sinks, batchOptions, hooks, c.cache ? await scanMemoInputs([scanInput.valuations, ...(c.cashFlows ? [c.cashFlows] : [])], digests, inputsDigested) : undefined)
+    : undefined;
   const outcome = scanned ?? (await runBatch(source, sinks, batchOptions, hooks));
   const computed = now();
   const inputs = await inputsDigested;

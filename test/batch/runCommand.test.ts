@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURES, runCli, tempDir } from '../cli/runCli.js';
@@ -254,5 +254,62 @@ describe('perfcalc run: worker-thread scan of large valuations files', () => {
     expect(errors).toContain(`P-002,load,"`);
     expect(errors).toContain(`v.csv:${bad + 1}: column 'market_value': ""-10.00"" is not positive`);
     expect(errors).toContain("portfolio 'P-404' has cash flows but no valuations");
+  });
+});
+
+describe('perfcalc run: the scan memo (a rerun on unchanged inputs does not read them)', () => {
+  it('serves an unchanged rerun from the cache without scanning; a touched or edited file is scanned again', async () => {
+    const dir = await tempDir();
+    const lines = (await readFile(V, 'utf8')).trimEnd().split('\n');
+    const bad = lines.findIndex((l) => l.startsWith('P-002,2024-05-01'));
+    lines[bad] = 'P-002,2024-05-01,-10.00,USD';
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const write = async (name: string, text: string, at = hourAgo) => {
+      await writeFile(join(dir, name), text);
+      await utimes(join(dir, name), at, at); // exported earlier: not a "racy" file for the digest memo
+    };
+    await write('v.csv', `${lines.join('\n')}\n`);
+    await write('f.csv', await readFile(F, 'utf8'));
+    const args = (out: string) => ['--valuations', 'v.csv', '--cash-flows', 'f.csv', '--metrics', 'twr,mwr,risk', '--scan-threshold', '0', '--cache-dir', 'cache', '--out', out, '--log', 'json'];
+    const summary = async (out: string) => JSON.parse(await readFile(join(dir, out, 'summary.json'), 'utf8'));
+    const memoUsed = (stderr: string) => stderr.includes('(scan memo)');
+
+    const cold = await runBatch(args('cold'), dir);
+    expect(cold.code).toBe(1);
+    expect(memoUsed(cold.stderr)).toBe(false);
+    const total = (await summary('cold')).portfolios.succeeded as number;
+    expect(total).toBeGreaterThan(5);
+
+    const warm = await runBatch(args('warm'), dir);
+    expect(warm.code).toBe(1);
+    expect(memoUsed(warm.stderr)).toBe(true);
+    for (const name of ['results.csv', 'errors.csv']) {
+      expect(await readFile(join(dir, 'warm', name), 'utf8')).toBe(await readFile(join(dir, 'cold', name), 'utf8'));
+    }
+    const w = await summary('warm');
+    expect(w.cache).toMatchObject({ hits: total, misses: 0 });
+    expect(w.portfolios).toEqual((await summary('cold')).portfolios);
+    expect(w.inputs).toEqual((await summary('cold')).inputs);
+
+    // the same bytes rewritten (new change time): scanned again, every portfolio still a cache hit
+    await write('v.csv', `${lines.join('\n')}\n`, new Date(hourAgo.getTime() - 60_000));
+    const touched = await runBatch(args('touched'), dir);
+    expect(memoUsed(touched.stderr)).toBe(false);
+    expect((await summary('touched')).cache).toMatchObject({ hits: total, misses: 0 });
+    expect(await readFile(join(dir, 'touched', 'results.csv'), 'utf8')).toBe(await readFile(join(dir, 'cold', 'results.csv'), 'utf8'));
+
+    // one portfolio's value edited: scanned again, that portfolio alone recomputed
+    const edit = lines.findIndex((l) => l.startsWith('P-001,2024-03-01'));
+    const cells = lines[edit]!.split(',');
+    cells[2] = (Number(cells[2]) + 1).toFixed(2);
+    lines[edit] = cells.join(',');
+    await write('v.csv', `${lines.join('\n')}\n`);
+    const edited = await runBatch(args('edited'), dir);
+    expect(memoUsed(edited.stderr)).toBe(false);
+    expect((await summary('edited')).cache).toMatchObject({ hits: total - 1, misses: 1 });
+    // and the edited inputs' own memo serves the next rerun
+    const again = await runBatch(args('again'), dir);
+    expect(memoUsed(again.stderr)).toBe(true);
+    expect(await readFile(join(dir, 'again', 'results.csv'), 'utf8')).toBe(await readFile(join(dir, 'edited', 'results.csv'), 'utf8'));
   });
 });
