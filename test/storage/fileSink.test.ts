@@ -1,0 +1,36 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { RunResultRow } from '../../src/batch/runBatch.js';
+import { resultsCsv, resultsCsvReference } from '../../src/storage/files/fileSink.js';
+
+const text = fc.oneof(
+  fc.string(),
+  fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é', '€', ';', '\t') }),
+  fc.constantFrom('', 'insufficient_history', 'note, with comma', 'say "hi"', 'line\nbreak', 'cr\rhere'),
+);
+const value = fc.oneof(fc.double(), fc.constant(null), fc.integer(), fc.constantFrom(0, -0, 1e-300, 123456789.125, Number.NaN, Infinity));
+const row: fc.Arbitrary<RunResultRow> = fc.record({
+  run_id: text,
+  portfolio_id: text,
+  period: text,
+  start_date: text,
+  end_date: text,
+  metric: text,
+  value,
+  method: text,
+  status: fc.constantFrom('ok', 'insufficient_history', 'no_solution'),
+  note: fc.oneof(text, fc.constant(undefined)),
+  input_digest: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 }),
+  perfcalc_version: fc.constant('0.1.0'),
+}) as unknown as fc.Arbitrary<RunResultRow>;
+
+describe('resultsCsv', () => {
+  it('writes the same bytes as csv-stringify (quotes, doubled quotes, line breaks, nulls, non-finite numbers)', () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 30 }), (rows) => {
+        expect(resultsCsv(rows)).toBe(resultsCsvReference(rows));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
