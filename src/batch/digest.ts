@@ -128,6 +128,16 @@ export interface DigestMemo {
   peek(path: string): Promise<{ sha256: string; bytes: number; id: string } | undefined>;
 }
 
+/** The JSON object in `path`, or {} when it is missing or damaged (a damaged memo is only a lost shortcut). */
+async function readJsonObject(path: string): Promise<Record<string, { id: string; sha256: string; bytes: number }>> {
+  try {
+    const v = JSON.parse(await readFile(path, 'utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
+
 /**
  * sha256File with a memo in the state directory (`digests.json`): a file whose device, inode,
  * size, modification and change times (ns) are unchanged since it was last hashed gets the
@@ -141,18 +151,7 @@ export interface DigestMemo {
 export function openDigestMemo(stateDir: string, now: () => number = Date.now): DigestMemo {
   const memoPath = join(stateDir, 'digests.json');
   let memo: Promise<Record<string, { id: string; sha256: string; bytes: number }>> | undefined;
-  const load = () =>
-    (memo ??= readFile(memoPath, 'utf8').then(
-      (t) => {
-        try {
-          const v = JSON.parse(t);
-          return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
-        } catch {
-          return {}; // a damaged memo is only a lost shortcut
-        }
-      },
-      () => ({}),
-    ));
+  const load = () => (memo ??= readJsonObject(memoPath));
   return {
     async peek(path) {
       const abs = resolve(path);
@@ -170,7 +169,9 @@ export function openDigestMemo(stateDir: string, now: () => number = Date.now): 
       const after = await fileIdentity(abs);
       if (after.id === before.id && now() - before.mtimeMs >= RACY_MS) {
         entries[abs] = { id: before.id, ...d };
-        await writeFileAtomic(memoPath, `${JSON.stringify(entries)}\n`, { fsync: false }).catch(() => undefined);
+        // merged into the file as it is now, so runs hashing other files meanwhile keep their entries
+        const onDisk = await readJsonObject(memoPath);
+        await writeFileAtomic(memoPath, `${JSON.stringify({ ...onDisk, [abs]: entries[abs] })}\n`, { fsync: false }).catch(() => undefined);
       }
       return d;
     },
