@@ -12,14 +12,24 @@ import { createProgress, type Progress } from './batch/progress.js';
 import { emitRecords } from './output/emit.js';
 import { auditRow, auditView } from './output/auditView.js';
 import type { OutputFormat } from './output/format.js';
-import { openDynamo } from './storage/dynamodb/client.js';
-import { createTables, tableDefinition } from './storage/dynamodb/tables.js';
-import { createTimestreamTables, timestreamTableDefinitions } from './storage/timestream/timestreamClient.js';
-import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE } from './storage/timestream/index.js';
-import { importCsv } from './storage/dynamodb/importCsv.js';
-import { auditQueryCache, queryAuditDynamo, writeAuditRecord } from './storage/dynamodb/audit.js';
+import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE } from './storage/timestream/timestreamRecords.js';
 import { appendAudit, auditUntil, currentUser, type AuditInput } from './batch/auditLog.js';
 import { randomBytes } from 'node:crypto';
+
+/**
+ * The AWS SDK clients load only when a command uses them: importing them costs ~0.4 s of module
+ * loading here, which every other command (and every nightly run with local files) would pay.
+ */
+const aws = async () => {
+  const [client, tables, timestream, importer, audit] = await Promise.all([
+    import('./storage/dynamodb/client.js'),
+    import('./storage/dynamodb/tables.js'),
+    import('./storage/timestream/timestreamClient.js'),
+    import('./storage/dynamodb/importCsv.js'),
+    import('./storage/dynamodb/audit.js'),
+  ]);
+  return { ...client, ...tables, ...timestream, ...importer, ...audit };
+};
 
 export interface AwsCliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -70,6 +80,7 @@ export async function maybeDynamoAudit(
 ): Promise<boolean> {
   if (flags.audit !== 'dynamodb' && !(flags.audit === undefined && flags.source === 'dynamodb')) return false;
   const c = await settings(flags);
+  const { openDynamo, queryAuditDynamo, auditQueryCache } = await aws();
   const target = openDynamo({ table: c.table, tenant: c.tenant });
   try {
     const to = auditUntil(flags.to);
@@ -96,6 +107,7 @@ export function addAwsCommands(program: Command, io: AwsCliIo): void {
     .addHelpText('after', '\nExample:\n  $ perfcalc tables create --table perfcalc\n  $ perfcalc tables create --timestream --ts-database perfcalc --ts-table results\n  $ perfcalc tables create --timestream --dry-run')
     .action(async (flags: { dryRun?: boolean; timestream?: boolean; tsDatabase?: string; tsTable?: string; config?: string; table?: string; tenant?: string }) => {
       const c = await settings(flags);
+      const { tableDefinition, timestreamTableDefinitions, openDynamo, createTables, createTimestreamTables } = await aws();
       const ts = { database: flags.tsDatabase ?? c.tsDatabase ?? DEFAULT_TS_DATABASE, table: flags.tsTable ?? c.tsTable ?? DEFAULT_TS_TABLE };
       if (flags.dryRun) {
         const defs = { dynamodb: tableDefinition(c.table), ...(flags.timestream ? { timestream: timestreamTableDefinitions(ts) } : {}) };
@@ -132,6 +144,7 @@ export function addAwsCommands(program: Command, io: AwsCliIo): void {
     )
     .action(async (flags: { config?: string; table?: string; tenant?: string; stateDir?: string; valuations?: string; holdings?: string; cashFlows?: string; returns?: string[]; returnsUnit?: 'decimal' | 'percent'; concurrency?: number; quiet?: boolean }) => {
       const c = await settings(flags);
+      const { openDynamo, writeAuditRecord, importCsv } = await aws();
       const target = openDynamo({ table: c.table, tenant: c.tenant });
       let progress: Progress | undefined;
       const started = new Date().toISOString();

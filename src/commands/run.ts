@@ -16,12 +16,24 @@ import type { ComputeOptions } from '../batch/computePortfolio.js';
 import { ENGINE_VERSION, PERFCALC_VERSION, runBatch, type BatchHooks, type BatchOutcome } from '../batch/runBatch.js';
 import { openCsvSource } from '../storage/csv/csvSource.js';
 import { openFileSink, type RunFiles } from '../storage/files/fileSink.js';
-import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE, openTimestreamSink } from '../storage/timestream/index.js';
+import { DEFAULT_TS_DATABASE, DEFAULT_TS_TABLE } from '../storage/timestream/timestreamRecords.js';
 import type { PortfolioSource, ResultSink, RunRecord } from '../storage/types.js';
-import { openDynamo } from '../storage/dynamodb/client.js';
-import { openDynamoSource } from '../storage/dynamodb/dynamoSource.js';
-import { openDynamoSink } from '../storage/dynamodb/dynamoSink.js';
-import { auditToTable } from '../storage/dynamodb/audit.js';
+
+// The AWS SDK loads only for runs that use DynamoDB or Timestream (~0.4 s of module loading here).
+const dynamo = async () => {
+  const [client, source, sink] = await Promise.all([
+    import('../storage/dynamodb/client.js'),
+    import('../storage/dynamodb/dynamoSource.js'),
+    import('../storage/dynamodb/dynamoSink.js'),
+  ]);
+  return { ...client, ...source, ...sink };
+};
+
+/** The run's audit record to DynamoDB too, when the run reads or writes the table (see storage/dynamodb/audit.ts). */
+async function auditToTable(c: RunConfig, record: Parameters<typeof import('../storage/dynamodb/audit.js').auditToTable>[1]): Promise<boolean> {
+  if (c.source !== 'dynamodb' && !c.sinks.includes('dynamodb')) return false;
+  return (await import('../storage/dynamodb/audit.js')).auditToTable(c, record);
+}
 
 export interface RunSummary {
   run_id: string;
@@ -113,19 +125,24 @@ async function scanMemoInputs(files: string[], digests: DigestMemo, inputsDigest
 }
 
 /** The portfolio source a run reads (CSV files now; DynamoDB with --source dynamodb). */
-export function openSource(c: RunConfig, digests: DigestMemo = openDigestMemo(c.stateDir)): PortfolioSource {
-  if (c.source === 'dynamodb') return openDynamoSource(openDynamo({ table: c.table, tenant: c.tenant }));
+export async function openSource(c: RunConfig, digests: DigestMemo = openDigestMemo(c.stateDir)): Promise<PortfolioSource> {
+  if (c.source === 'dynamodb') {
+    const { openDynamoSource, openDynamo } = await dynamo();
+    return openDynamoSource(openDynamo({ table: c.table, tenant: c.tenant }));
+  }
   if (c.source !== 'csv') throw new UsageError(`--source ${c.source} is not available in this version; use --source csv`);
   return openCsvSource({ valuations: c.valuations, holdings: c.holdings, cashFlows: c.cashFlows, returns: c.returns, returnsUnit: c.returnsUnit, digest: digests.digest });
 }
 
 /** The sinks a run writes to; the files sink is always there (results, errors, summary on disk). */
-export function openSinks(c: RunConfig): { files: ReturnType<typeof openFileSink>; all: ResultSink[] } {
+export async function openSinks(c: RunConfig): Promise<{ files: ReturnType<typeof openFileSink>; all: ResultSink[] }> {
   const files = openFileSink({ out: c.out, formats: c.format });
   const all: ResultSink[] = [files];
   for (const k of c.sinks) {
-    if (k === 'dynamodb') all.push(openDynamoSink(openDynamo({ table: c.table, tenant: c.tenant })));
-    else if (k === 'timestream') all.push(openTimestreamSink({ database: c.tsDatabase ?? DEFAULT_TS_DATABASE, table: c.tsTable ?? DEFAULT_TS_TABLE, tenant: c.tenant }));
+    if (k === 'dynamodb') {
+      const { openDynamoSink, openDynamo } = await dynamo();
+      all.push(openDynamoSink(openDynamo({ table: c.table, tenant: c.tenant })));
+    } else if (k === 'timestream') all.push((await import('../storage/timestream/timestreamSink.js')).openTimestreamSink({ database: c.tsDatabase ?? DEFAULT_TS_DATABASE, table: c.tsTable ?? DEFAULT_TS_TABLE, tenant: c.tenant }));
     else if (k !== 'files') throw new UsageError(`--sink ${k} is not available in this version; use --sink files`);
   }
   return { files, all };
@@ -174,8 +191,8 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   if (c.valuations && c.holdings) throw new UsageError('give either --valuations or --holdings, not both');
   if (c.metrics.length === 0) throw new UsageError('--metrics is empty: choose from twr, mwr, risk');
   const digests = openDigestMemo(c.stateDir);
-  const source = openSource(c, digests);
-  const { files: fileSink, all: sinks } = openSinks(c);
+  const source = await openSource(c, digests);
+  const { files: fileSink, all: sinks } = await openSinks(c);
   // the input digests (for the audit and run records) are hashed while the batch runs
   const inputsDigested = source.describeInputs();
   // awaited after the batch; until then a failure must not surface as an unhandled rejection
