@@ -83,8 +83,10 @@ function distIsStale() {
  * pandas baseline and the issue's target do (risk over the daily returns).
  */
 function commands(pandas, perfcalc) {
-  const perfcalcArgs = (ds, out, cache) => [PERFCALC_BIN, 'run', '--valuations', ds.valuations, '--cash-flows', ds.cashFlows,
-    '--flow-timing', 'start', '--periods', 'ITD', '--metrics', 'twr,mwr,annualized_volatility,sharpe_ratio,sortino_ratio,max_drawdown', '--risk-frequency', 'daily', '--out', out, '--cache-dir', cache, '--quiet'];
+  // every perfcalc run gets its own --state-dir: cold runs a fresh one, so they hash the inputs for the audit record
+  // like a nightly run on a new export; the warm runs share the one their setup run filled (digest memo)
+  const perfcalcArgs = (ds, out, cache, state) => [PERFCALC_BIN, 'run', '--valuations', ds.valuations, '--cash-flows', ds.cashFlows,
+    '--flow-timing', 'start', '--periods', 'ITD', '--metrics', 'twr,mwr,annualized_volatility,sharpe_ratio,sortino_ratio,max_drawdown', '--risk-frequency', 'daily', '--out', out, '--cache-dir', cache, '--state-dir', state, '--quiet'];
   return [
     {
       name: 'io-floor', label: 'I/O floor (read valuations, 1 MB chunks)',
@@ -100,14 +102,14 @@ function commands(pandas, perfcalc) {
     {
       name: 'perfcalc-cold', label: 'perfcalc run, cold cache',
       check: () => perfcalc,
-      argv: (ctx, run) => [NODE, ...perfcalcArgs(ctx.ds, path.join(ctx.tmp, `cold-out-${run}`), path.join(ctx.tmp, `cold-cache-${run}`))],
+      argv: (ctx, run) => [NODE, ...perfcalcArgs(ctx.ds, path.join(ctx.tmp, `cold-out-${run}`), path.join(ctx.tmp, `cold-cache-${run}`), path.join(ctx.tmp, `cold-state-${run}`))],
     },
     {
       name: 'perfcalc-warm', label: 'perfcalc run, warm cache',
       check: () => perfcalc,
       // one untimed run fills the cache that the timed runs reuse
-      setup: (ctx) => [NODE, ...perfcalcArgs(ctx.ds, path.join(ctx.tmp, 'warm-out-setup'), path.join(ctx.tmp, 'warm-cache'))],
-      argv: (ctx, run) => [NODE, ...perfcalcArgs(ctx.ds, path.join(ctx.tmp, `warm-out-${run}`), path.join(ctx.tmp, 'warm-cache'))],
+      setup: (ctx) => [NODE, ...perfcalcArgs(ctx.ds, path.join(ctx.tmp, 'warm-out-setup'), path.join(ctx.tmp, 'warm-cache'), path.join(ctx.tmp, 'warm-state'))],
+      argv: (ctx, run) => [NODE, ...perfcalcArgs(ctx.ds, path.join(ctx.tmp, `warm-out-${run}`), path.join(ctx.tmp, 'warm-cache'), path.join(ctx.tmp, 'warm-state'))],
     },
   ];
 }
