@@ -87,8 +87,12 @@ const KEY_PREFIX = new RegExp(`^(${RISK_METRIC_KEYS.join('|')}): `);
 
 /** The risk engine's warnings that concern one metric: those prefixed with its key, and the general ones. */
 function notesFor(key: RiskMetricKey, warnings: string[]): string {
+  if (warnings.length === 0) return '';
   return warnings.filter((w) => !KEY_PREFIX.test(w) || w.startsWith(`${key}: `)).join('; ');
 }
+
+/** Output position of each risk metric (the issue's key order). */
+const RISK_ORDER = new Map(RISK_METRIC_KEYS.map((k, i) => [k as string, i]));
 
 /**
  * Risk rows for each period: the metrics of the portfolio's own returns inside the period
@@ -103,14 +107,16 @@ function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, t
   const end = opts.asOf ?? dates[n - 1];
   for (const spec of opts.periods) {
     const w = end === undefined ? null : resolvePeriod(spec, end, dates);
+    const startDate = w ? formatIsoDate(w.start) : '';
+    const endDate = w ? formatIsoDate(w.end) : '';
     const emit = (status: ResultRow['status'], note: string, values?: Record<RiskMetricKey, number | null>, warnings: string[] = []) => {
       for (const key of opts.risk) {
         const v = values ? values[key] : null;
         rows.push({
           portfolio_id: p.portfolioId,
           period: spec.label,
-          start_date: w ? formatIsoDate(w.start) : '',
-          end_date: w ? formatIsoDate(w.end) : '',
+          start_date: startDate,
+          end_date: endDate,
           metric: key,
           value: v,
           method,
@@ -158,12 +164,20 @@ export function computePortfolio(p: PortfolioData, opts: ComputeOptions, ctx: Co
     : null;
   const mwr = opts.mwr ? mwrPeriodResults(p, opts.periods, opts.asOf, { flowTiming: opts.flowTiming }) : null;
   const risk = opts.risk.length > 0 ? riskRows(p, opts, ctx, twr, daily) : [];
-  const order = new Map(RISK_METRIC_KEYS.map((k, i) => [k as string, i]));
+  // A period's risk rows: every risk row with its label, in the issue's key order (stable for ties).
+  const riskByLabel = new Map<string, ResultRow[]>();
+  for (const r of risk) {
+    const rows = riskByLabel.get(r.period);
+    if (rows) rows.push(r);
+    else riskByLabel.set(r.period, [r]);
+  }
+  for (const rows of riskByLabel.values()) rows.sort((a, b) => RISK_ORDER.get(a.metric)! - RISK_ORDER.get(b.metric)!);
   const out: ResultRow[] = [];
   opts.periods.forEach((spec, i) => {
     if (twr) out.push(...periodRows(twr[i]!, 'twr'));
     if (mwr) out.push(...periodRows(mwr[i]!, 'mwr'));
-    out.push(...risk.filter((r) => r.period === spec.label).sort((a, b) => order.get(a.metric)! - order.get(b.metric)!));
+    const rows = riskByLabel.get(spec.label);
+    if (rows) out.push(...rows);
   });
   return out;
 }

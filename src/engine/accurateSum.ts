@@ -6,7 +6,8 @@
  * (Knuth's TwoSum, Dekker's split/TwoProduct); no FMA needed.
  */
 
-const SPLITTER = 134217729; // 2^27 + 1
+/** Dekker's splitting constant for float64, 2^27 + 1 (also used by drawdowns.ts' inlined product step). */
+export const SPLITTER = 134217729;
 
 /** Sum of the values in double-double (TwoSum per element), rounded once. */
 export function accurateSum(values: ArrayLike<number>): number {
@@ -25,11 +26,11 @@ export function accurateSum(values: ArrayLike<number>): number {
 
 /**
  * Growth prod(1 + values[i]) over all i: each 1 + r is a float64 (as in R's prod(1 + R)), the
- * product is accumulated in double-double and rounded once. Empty product is 1.
+ * product is accumulated in double-double and rounded once. Empty product is 1. The same figure as
+ * the last element of cumulativeGrowth (same arithmetic), without the array.
  */
 export function accurateGrowth(values: ArrayLike<number>): number {
-  const w = cumulativeGrowth(values);
-  return w.length === 0 ? 1 : (w[w.length - 1] as number);
+  return growthSteps(values, null);
 }
 
 /**
@@ -38,8 +39,15 @@ export function accurateGrowth(values: ArrayLike<number>): number {
  */
 export function cumulativeGrowth(values: ArrayLike<number>): Float64Array {
   const out = new Float64Array(values.length);
+  growthSteps(values, out);
+  return out;
+}
+
+/** The double-double running product of cumulativeGrowth, written to `out` when given; returns the last W (1 when empty). */
+function growthSteps(values: ArrayLike<number>, out: Float64Array | null): number {
   let hi = 1;
   let lo = 0;
+  let w = 1;
   for (let i = 0; i < values.length; i++) {
     const g = 1 + (values[i] as number); // R: 1 + x is a float64 vector before cumprod
     // twoProduct(hi, g) and twoSum(ph, pl + lo * g) inlined; same arithmetic, no tuples
@@ -56,7 +64,8 @@ export function cumulativeGrowth(values: ArrayLike<number>): Float64Array {
     const bb = s - ph;
     lo = ph - (s - bb) + (b - bb);
     hi = s;
-    out[i] = hi + lo;
+    w = hi + lo;
+    if (out !== null) out[i] = w;
   }
-  return out;
+  return w;
 }

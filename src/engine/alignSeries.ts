@@ -18,7 +18,7 @@ export interface AlignedSeries {
  */
 export function alignSeries(series: ReturnSeries, benchmark?: ReturnSeries, riskFree?: ReturnSeries): AlignedSeries {
   // the common case of a batch: one series with no gaps, nothing to join — no copies
-  if (benchmark === undefined && riskFree === undefined && !series.returns.some(Number.isNaN)) {
+  if (benchmark === undefined && riskFree === undefined && !hasNaN(series.returns)) {
     return { dates: series.dates, series: series.returns };
   }
   const others = [benchmark, riskFree];
@@ -52,4 +52,9 @@ export function alignSeries(series: ReturnSeries, benchmark?: ReturnSeries, risk
   if (benchmark !== undefined) out.benchmark = Float64Array.from(b);
   if (riskFree !== undefined) out.riskFree = Float64Array.from(f);
   return out;
+}
+
+function hasNaN(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return true;
+  return false;
 }

@@ -1,5 +1,3 @@
-import { accurateSum } from './accurateSum.js';
-
 /**
  * Downside deviation below a minimum acceptable return, per period:
  * sqrt(sum_{r < MAR} (MAR - r)^2 / n), dividing by ALL n observations (PerformanceAnalytics'
@@ -10,10 +8,18 @@ import { accurateSum } from './accurateSum.js';
 export function downsideDeviation(returns: ArrayLike<number>, mar: number): number {
   const n = returns.length;
   if (n === 0) return Number.NaN;
-  const terms: number[] = [];
+  // accurateSum of the terms (r < MAR) in order, accumulated in place (no array); same arithmetic
+  let hi = 0;
+  let lo = 0;
   for (let i = 0; i < n; i++) {
     const r = returns[i] as number;
-    if (r < mar) terms.push(((mar - r) * (mar - r)) / n);
+    if (r < mar) {
+      const v = ((mar - r) * (mar - r)) / n;
+      const s = hi + v;
+      const bb = s - hi;
+      lo += hi - (s - bb) + (v - bb);
+      hi = s;
+    }
   }
-  return Math.sqrt(accurateSum(terms));
+  return Math.sqrt(hi + lo);
 }

@@ -16,7 +16,7 @@ import { accurateGrowth, accurateSum } from './accurateSum.js';
 import { formatIsoDate } from './calendarDate.js';
 import { detectScale } from './detectScale.js';
 import { downsideDeviation } from './downsideDeviation.js';
-import { drawdowns, drawdownEpisodes, type DrawdownEpisode } from './drawdowns.js';
+import { drawdowns, drawdownEpisodes, maxDrawdown, type DrawdownEpisode } from './drawdowns.js';
 import { mean } from './mean.js';
 import { quantileType7 } from './quantileType7.js';
 import { sampleCovariance } from './sampleCovariance.js';
@@ -63,6 +63,9 @@ export const RISK_METRIC_KEYS = [
 ] as const;
 
 export type RiskMetricKey = (typeof RISK_METRIC_KEYS)[number];
+
+/** Every key null, in output order: the starting point of each result's metrics. */
+const NO_METRICS = Object.freeze(Object.fromEntries(RISK_METRIC_KEYS.map((k) => [k, null])) as Record<RiskMetricKey, number | null>);
 
 /** Keys that need a benchmark (null without one). */
 export const BENCHMARK_METRIC_KEYS: readonly RiskMetricKey[] = [
@@ -124,7 +127,7 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   const n = w.series.length;
   const s = opts.scale ?? detectScale(w.dates);
   const warnings: string[] = [];
-  const metrics = Object.fromEntries(RISK_METRIC_KEYS.map((k) => [k, null])) as Record<RiskMetricKey, number | null>;
+  const metrics: Record<RiskMetricKey, number | null> = { ...NO_METRICS };
   const result: RiskResult = {
     series_id: input.series.seriesId,
     benchmark_id: input.benchmark?.seriesId ?? null,
@@ -157,23 +160,30 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   const a = w.series;
   // Per-period risk-free returns: the series, or the annual rate turned per period, or 0.
   const rfConst = opts.rf !== undefined ? Math.pow(1 + opts.rf, 1 / s) - 1 : 0;
-  const f = w.riskFree ?? new Float64Array(n).fill(rfConst);
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = (a[i] as number) - (f[i] as number);
-  // G(f): PA annualises a risk-free series geometrically and a constant as (1 + f)^s - 1.
-  const gf = w.riskFree !== undefined ? annualizedReturn(f, s) : Math.pow(1 + rfConst, s) - 1;
+  // x = a - f. Without a risk-free series and at a rate of (+)0, x is a itself (a - 0 is a, bit for
+  // bit), so no copy is made and x's mean and sd are a's.
+  const x = w.riskFree === undefined && Object.is(rfConst, 0) ? a : excessReturns(a, w.riskFree, rfConst);
+
+  // Each of mean(a), sd(a), mean(x), sd(x) is computed at most once, and only when a metric needs it.
+  let meanA: number | undefined;
+  let sdA: number | undefined;
+  let meanX: number | undefined;
+  let sdX: number | undefined;
+  const meanOfA = (): number => (meanA ??= mean(a));
+  const sdOfA = (): number => (sdA ??= sampleSd(a, meanOfA()));
+  const meanOfX = (): number => (x === a ? meanOfA() : (meanX ??= mean(x)));
+  const sdOfX = (): number => (x === a ? sdOfA() : (sdX ??= sampleSd(x, meanOfX())));
 
   const needBenchmark = w.benchmark !== undefined && want(...BENCHMARK_METRIC_KEYS);
   const ga = want('annualized_return', 'calmar_ratio') || needBenchmark ? annualizedReturn(a, s) : NaN;
-  const sdA = want('annualized_volatility', 'skewness', 'kurtosis') ? sampleSd(a) : NaN;
-  const sdX = want('sharpe_ratio', 'sharpe_ratio_geometric') ? sampleSd(x) : NaN;
   if (want('cumulative_return')) set('cumulative_return', accurateGrowth(a) - 1, 'not finite');
   set('annualized_return', ga, 'not finite');
-  set('annualized_volatility', sdA * Math.sqrt(s), 'not finite');
+  if (want('annualized_volatility')) set('annualized_volatility', sdOfA() * Math.sqrt(s), 'not finite');
   if (want('sharpe_ratio', 'sharpe_ratio_geometric')) {
-    if (sdX > 0) {
-      set('sharpe_ratio', (mean(x) * s) / (sdX * Math.sqrt(s)), 'not finite');
-      if (want('sharpe_ratio_geometric')) set('sharpe_ratio_geometric', annualizedReturn(x, s) / (sdX * Math.sqrt(s)), 'not finite');
+    const sdx = sdOfX();
+    if (sdx > 0) {
+      set('sharpe_ratio', (meanOfX() * s) / (sdx * Math.sqrt(s)), 'not finite');
+      if (want('sharpe_ratio_geometric')) set('sharpe_ratio_geometric', annualizedReturn(x, s) / (sdx * Math.sqrt(s)), 'not finite');
     } else {
       warn('sharpe_ratio', 'excess returns have zero variance');
       warn('sharpe_ratio_geometric', 'excess returns have zero variance');
@@ -182,22 +192,37 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   if (want('downside_deviation', 'sortino_ratio')) {
     const dd = downsideDeviation(a, mar);
     set('downside_deviation', dd, 'not finite');
-    if (dd > 0) {
-      const shifted = new Float64Array(n);
-      for (let i = 0; i < n; i++) shifted[i] = (a[i] as number) - mar;
-      set('sortino_ratio', mean(shifted) / dd, 'not finite');
-    } else warn('sortino_ratio', 'no return below the MAR (downside deviation is 0)');
+    if (dd > 0) set('sortino_ratio', meanAboveMar() / dd, 'not finite');
+    else warn('sortino_ratio', 'no return below the MAR (downside deviation is 0)');
   }
   if (want('max_drawdown', 'calmar_ratio', 'pain_index', 'ulcer_index')) drawdownMetrics();
-  if (needBenchmark) benchmarkMetrics(a, w.benchmark!, f, x, ga, gf, s, set, warnings);
-  else if (w.benchmark === undefined && want(...BENCHMARK_METRIC_KEYS)) warnings.push('no benchmark: benchmark-relative metrics are null');
+  if (needBenchmark) {
+    // f as a series (the risk-free returns, or the constant per-period rate), and G(f): PA
+    // annualises a risk-free series geometrically and a constant as (1 + f)^s - 1.
+    const f = w.riskFree ?? new Float64Array(n).fill(rfConst);
+    const gf = w.riskFree !== undefined ? annualizedReturn(f, s) : Math.pow(1 + rfConst, s) - 1;
+    benchmarkMetrics(a, w.benchmark!, f, x, meanOfX(), ga, gf, s, set, warnings);
+  } else if (w.benchmark === undefined && want(...BENCHMARK_METRIC_KEYS)) warnings.push('no benchmark: benchmark-relative metrics are null');
   if (want('value_at_risk', 'expected_shortfall')) tailMetrics();
   if (want('skewness', 'kurtosis')) momentMetrics();
   if (want('omega_ratio', 'best_period', 'worst_period', 'positive_periods')) countMetrics();
   if (opts.episodes !== false) result.drawdowns = drawdownEpisodes(w.dates, a, 5);
   return result;
 
+  /** mean(a - MAR); at a MAR of (+)0 that is mean(a) (a - 0 is a, bit for bit). */
+  function meanAboveMar(): number {
+    if (Object.is(mar, 0)) return meanOfA();
+    const shifted = new Float64Array(n);
+    for (let i = 0; i < n; i++) shifted[i] = (a[i] as number) - mar;
+    return mean(shifted);
+  }
+
   function drawdownMetrics(): void {
+    if (!want('pain_index', 'ulcer_index')) {
+      // max_drawdown and calmar_ratio only: the one-pass figure, no drawdown series
+      maxDrawdownMetrics(maxDrawdown(a));
+      return;
+    }
     const ddSeries = drawdowns(a);
     let minDd = 0;
     const absDd = new Float64Array(n);
@@ -208,12 +233,15 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
       absDd[i] = Math.abs(v);
       sqDd[i] = v * v;
     }
-    const maxDd = -minDd;
+    maxDrawdownMetrics(-minDd);
+    if (want('pain_index')) set('pain_index', accurateSum(absDd) / n, 'not finite');
+    if (want('ulcer_index')) set('ulcer_index', Math.sqrt(accurateSum(sqDd) / n), 'not finite');
+  }
+
+  function maxDrawdownMetrics(maxDd: number): void {
     set('max_drawdown', maxDd, 'not finite');
     if (maxDd > 0) set('calmar_ratio', ga / maxDd, 'not finite');
     else warn('calmar_ratio', 'no drawdown (max_drawdown is 0)');
-    if (want('pain_index')) set('pain_index', accurateSum(absDd) / n, 'not finite');
-    if (want('ulcer_index')) set('ulcer_index', Math.sqrt(accurateSum(sqDd) / n), 'not finite');
   }
 
   function tailMetrics(): void {
@@ -231,10 +259,11 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   }
 
   function momentMetrics(): void {
-    if (sdA > 0) {
-      const m = mean(a);
-      const sigma = Math.sqrt((sdA * sdA * (n - 1)) / n); // population sd, as PA's moment formulas
-      const v2 = (sdA * sdA * (n - 1)) / n;
+    const sda = sdOfA();
+    if (sda > 0) {
+      const m = meanOfA();
+      const sigma = Math.sqrt((sda * sda * (n - 1)) / n); // population sd, as PA's moment formulas
+      const v2 = (sda * sda * (n - 1)) / n;
       const t3 = new Float64Array(n);
       const t4 = new Float64Array(n);
       for (let i = 0; i < n; i++) {
@@ -273,11 +302,21 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   }
 }
 
+/** x - f per period, f the risk-free series or (without one) the constant per-period rate. */
+function excessReturns(a: Float64Array, riskFree: Float64Array | undefined, rfConst: number): Float64Array {
+  const n = a.length;
+  const x = new Float64Array(n);
+  if (riskFree !== undefined) for (let i = 0; i < n; i++) x[i] = (a[i] as number) - (riskFree[i] as number);
+  else for (let i = 0; i < n; i++) x[i] = (a[i] as number) - rfConst;
+  return x;
+}
+
 function benchmarkMetrics(
   a: Float64Array,
   b: Float64Array,
   f: Float64Array,
   x: Float64Array,
+  meanX: number,
   ga: number,
   gf: number,
   s: number,
@@ -292,11 +331,12 @@ function benchmarkMetrics(
     active[i] = (a[i] as number) - (b[i] as number);
   }
   const gb = annualizedReturn(b, s);
-  const varY = sampleCovariance(y, y);
+  const meanY = mean(y);
+  const varY = sampleCovariance(y, y, meanY, meanY);
   if (varY > 0) {
-    const beta = sampleCovariance(x, y) / varY;
+    const beta = sampleCovariance(x, y, meanX, meanY) / varY;
     set('beta', beta, 'not finite');
-    set('alpha', mean(x) - beta * mean(y), 'not finite');
+    set('alpha', meanX - beta * meanY, 'not finite');
     set('jensen_alpha', ga - gf - beta * (gb - gf), 'not finite');
     if (beta !== 0) set('treynor_ratio', annualizedReturn(x, s) / beta, 'not finite');
     else warnings.push('treynor_ratio: beta is 0');

@@ -12,7 +12,8 @@
  * value, smaller flows and an end value), the signs of g(0) and of the limits give the exact
  * number of roots on each side: none is 'no_solution', one is solved (bracketed by stepping
  * outward from s = 0), one on each side is 'ambiguous'. Otherwise g is scanned on a grid
- * |s| <= 60 (a growth factor of e^60 over the span) for sign changes: none gives 'no_solution',
+ * |s| <= 60 (a growth factor of e^60 over the span) for sign changes (stretches where g provably
+ * keeps one sign are not evaluated point by point; see gridSigns): none gives 'no_solution',
  * one is solved, two or more give 'ambiguous' (two roots closer than the grid step could go
  * unseen there). Roots are refined by Brent's method to full float64 precision in s (relative
  * error of 1 + rate ~1e-15). All amounts of one sign (or fewer than two non-zero dated amounts)
@@ -37,16 +38,19 @@ export function xnpv(rate: number, dates: ArrayLike<number>, amounts: ArrayLike<
   return s;
 }
 
-const GRID_HALF = 120;
-const GRID_LIMIT = 60;
+/** The scan grid of xirr's general case: 2 GRID_HALF + 1 points, |s| <= GRID_LIMIT. */
+export const GRID_HALF = 120;
+export const GRID_LIMIT = 60;
 const BRACKET_LIMIT = 200;
 
 export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): XirrResult {
   const n = Math.min(dates.length, amounts.length);
-  // Date order (stable), then net per date, dropping zero nets.
-  const order = Array.from({ length: n }, (_, k) => k);
+  // Date order (stable), then net per date, dropping zero nets. Input already in date order (the
+  // usual case) is read as it is.
+  let order: number[] | null = null;
   for (let k = 1; k < n; k++) {
     if (dates[k]! < dates[k - 1]!) {
+      order = Array.from({ length: n }, (_, i) => i);
       order.sort((x, y) => dates[x]! - dates[y]! || x - y);
       break;
     }
@@ -55,9 +59,13 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
   const as: number[] = [];
   let scale = 0;
   for (let k = 0; k < n; ) {
-    const day = dates[order[k]!]!;
+    const day = dates[order === null ? k : order[k]!]!;
     let net = 0;
-    for (; k < n && dates[order[k]!]! === day; k++) net += amounts[order[k]!]!;
+    for (; k < n; k++) {
+      const i = order === null ? k : order[k]!;
+      if (dates[i]! !== day) break;
+      net += amounts[i]!;
+    }
     if (!Number.isFinite(net) || !Number.isInteger(day)) {
       return { status: 'no_solution', rate: null, message: 'a cash flow amount or date is not a finite number' };
     }
@@ -110,17 +118,18 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
     return ambiguous(found.map(toRate), false);
   }
 
-  // Several sign changes: scan a grid dense near s = 0.
-  const h = Math.asinh(GRID_LIMIT) / GRID_HALF;
+  // Several sign changes: scan a grid dense near s = 0 (gridSigns skips the stretches where g
+  // provably keeps one sign).
+  const grid = gridSigns(tau, a);
   const roots: number[] = [];
-  let prevS = Math.sinh(-GRID_HALF * h);
-  let prevG = g(prevS);
+  let prevS = grid.s[0]!;
+  let prevG = grid.g[0]!;
   let outside = 0;
   if (Math.sign(prevG) !== signLast && prevG !== 0) outside++;
   if (prevG === 0) roots.push(prevS);
-  for (let k = -GRID_HALF + 1; k <= GRID_HALF; k++) {
-    const s = Math.sinh(k * h);
-    const gs = g(s);
+  for (let k = 1; k < grid.s.length; k++) {
+    const s = grid.s[k]!;
+    const gs = grid.g[k]!;
     if (gs === 0) roots.push(s);
     else if (prevG !== 0 && Math.sign(gs) !== Math.sign(prevG)) roots.push(brent(g, prevS, s, prevG, gs));
     prevS = s;
@@ -130,6 +139,72 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
   if (roots.length + outside >= 2) return ambiguous(roots.map(toRate), outside > 0);
   if (roots.length === 1) return okRate(toRate(roots[0]!));
   return { status: 'no_solution', rate: null, message: 'no rate solves the cash flows' };
+}
+
+/**
+ * The scan grid s_k = sinh(k h), k = -GRID_HALF..GRID_HALF (h = asinh(GRID_LIMIT) / GRID_HALF), and
+ * g(s) = sum a_k exp(-s tau_k) at each point, where `g[k]` is g(s_k) exactly as xirr's g computes
+ * it (the same terms added in the same order) wherever it is evaluated, and
+ * +1 or -1 (its sign) where it is not: only inside a stretch of the grid on which g provably has
+ * that sign, so that the caller, which looks only at signs and zeros there and evaluates g afresh
+ * at the ends of a sign change, sees what evaluating every point would have shown.
+ *
+ * The proof: with P(s) = sum of the positive a_k e^(-s tau_k) and N(s) = sum of the |negative|
+ * ones, both non-increasing in s (tau_k >= 0), g = P - N lies in [P(s_j) - N(s_i), P(s_i) - N(s_j)]
+ * on [s_i, s_j]. When that interval clears 0 by more than the rounding (a relative (m + 100) x 2e-15
+ * of P(s_i) + N(s_i), which bounds every term sum on the stretch: over 4 times the worst case of
+ * the bound's own rounding plus the computed g's, each at most m + 65 float64 roundings of that
+ * sum, counting exp's error and the 60 |s tau| ulps from rounding its argument), every computed
+ * g(s_k) there has that sign and is not 0. Otherwise the stretch is halved (bisection over grid
+ * indices), so g is evaluated about 2 log2(2 GRID_HALF) times per sign change instead of at all
+ * 2 GRID_HALF + 1 points. Exported for its tests.
+ */
+export function gridSigns(tau: Float64Array, a: Float64Array): { s: Float64Array; g: Float64Array } {
+  const m = a.length;
+  const size = 2 * GRID_HALF + 1;
+  const h = Math.asinh(GRID_LIMIT) / GRID_HALF;
+  const s = new Float64Array(size);
+  for (let k = 0; k < size; k++) s[k] = Math.sinh((k - GRID_HALF) * h);
+  const gv = new Float64Array(size);
+  const pos = new Float64Array(size);
+  const neg = new Float64Array(size);
+  const slack = (m + 100) * 2e-15;
+  const evaluate = (k: number): void => {
+    // g(s_k) with xirr's g's arithmetic (the same terms, added in the same order), and P and N
+    // from the same exponentials
+    const x = s[k]!;
+    let sum = 0;
+    let p = 0;
+    let q = 0;
+    for (let i = 0; i < m; i++) {
+      const ai = a[i]!;
+      const e = Math.exp(-x * tau[i]!);
+      sum += ai * e;
+      if (ai > 0) p += ai * e;
+      else q -= ai * e;
+    }
+    gv[k] = sum;
+    pos[k] = p;
+    neg[k] = q;
+  };
+  const fill = (i: number, j: number): void => {
+    // s[i] < s[j], both evaluated; decides or evaluates every point strictly between them
+    if (j - i < 2) return;
+    const margin = (pos[i]! + neg[i]!) * slack;
+    const sign = pos[j]! - neg[i]! > margin ? 1 : pos[i]! - neg[j]! < -margin ? -1 : 0;
+    if (sign !== 0) {
+      gv.fill(sign, i + 1, j);
+      return;
+    }
+    const mid = (i + j) >>> 1;
+    evaluate(mid);
+    fill(i, mid);
+    fill(mid, j);
+  };
+  evaluate(0);
+  evaluate(size - 1);
+  fill(0, size - 1);
+  return { s, g: gv };
 }
 
 function ambiguous(rates: number[], more: boolean): XirrResult {

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Money } from '../../src/engine/money.js';
-import { xirr, xnpv } from '../../src/engine/xirr.js';
+import { GRID_HALF, gridSigns, xirr, xnpv } from '../../src/engine/xirr.js';
 import { day } from './returnsHelpers.js';
 
 // Excel's published XIRR example (Microsoft support, "XIRR function"): Excel shows 0.373362535.
@@ -100,4 +101,47 @@ describe('xirr', () => {
     // -100 + 150 x - 100 x^2 < 0 for every x > 0 (discriminant 22500 - 40000 < 0)
     expect(xirr([0, 365, 730], [-100, 150, -100])).toMatchObject({ status: 'no_solution', rate: null });
   });
+
+  it('the grid scan decides a point without evaluating g only where g computes to that sign there', () => {
+    // random flows with several sign changes; every point gridSigns did not evaluate must have
+    // the sign it was given, and a non-zero computed g, as an exhaustive scan would have seen
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 3, maxLength: 40 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 40, maxLength: 40 }),
+        (amounts, times) => {
+          const m = amounts.length;
+          const tau = Float64Array.from(times.slice(0, m).sort((x, y) => x - y));
+          tau[0] = 0;
+          tau[m - 1] = 1;
+          const a = Float64Array.from(amounts);
+          const g = (s: number) => {
+            let sum = 0;
+            for (let k = 0; k < m; k++) sum += a[k]! * Math.exp(-s * tau[k]!);
+            return sum;
+          };
+          const grid = gridSigns(tau, a);
+          expect(grid.s.length).toBe(2 * GRID_HALF + 1);
+          for (let k = 0; k < grid.s.length; k++) {
+            const exact = g(grid.s[k]!);
+            const got = grid.g[k]!;
+            if (Object.is(got, exact)) continue;
+            expect(Math.abs(got)).toBe(1); // not evaluated: only a sign
+            expect(exact).not.toBe(0);
+            expect(Math.sign(exact)).toBe(got);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the grid scan evaluates g at a few points per sign change, not at all of them', () => {
+    const a = Float64Array.from([-1, 2.3, -1.32]); // the 10% and 20% roots on a two-year span
+    const tau = Float64Array.from([0, 0.5, 1]);
+    const grid = gridSigns(tau, a);
+    const evaluated = grid.g.filter((v) => Math.abs(v) !== 1).length; // a computed g of exactly +-1 is not expected here
+    expect(evaluated).toBeLessThan(80); // of 241
+  });
 });
+

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// Probe (a measurement, not product code): the cost of computePortfolio per portfolio, without any I/O.
+//
+//   npx node bench/probes/engine.mjs [--n 500] [--passes 5] [--size 1000] [--config bench|default|both]
+//                                    [--save FILE] [--compare FILE] [--baseline DIR]
+//
+// Bundles the current sources (src/, via esbuild, which tsup brings along) into a temporary module, so it
+// measures the working tree without `npm run build`. Loads the first N portfolios of
+// bench/data/valuations-<size>-s20261122.csv + cash_flows-<size>-s20261122.csv with the project's CSV loader
+// (loadPortfoliosFast), builds ComputeOptions with the CLI's own resolveRunConfig + computeOptionsOf, then times
+// computePortfolio over the N portfolios: one untimed warm-up pass, then --passes timed passes; prints the median
+// (and min) ms per portfolio for each configuration.
+//   bench:   run --flow-timing start --periods ITD --metrics twr,mwr,annualized_volatility,sharpe_ratio,
+//            sortino_ratio,max_drawdown --risk-frequency daily        (the nightly bench)
+//   default: run --flow-timing start                                   (all default periods, twr+mwr+risk, monthly)
+// --save FILE writes every result row of both configurations (values printed exactly: shortest round-trip
+// decimal, -0 kept) to FILE; --compare FILE checks the rows of this run against such a file, field by field, and
+// reports the number of rows and any difference (exit 1 if any). --baseline DIR bundles a second copy of the
+// sources (DIR/src and DIR/package.json,
+// e.g. from `git archive HEAD src package.json | tar -x -C DIR`) and times it in alternation with the
+// working tree's, pass by pass, so both see the same machine load.
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const N = Number(arg('n', 500));
+const PASSES = Number(arg('passes', 5));
+const SIZE = arg('size', '1000');
+const WHICH = arg('config', 'both');
+const SAVE = arg('save');
+const COMPARE = arg('compare');
+
+const entry = `
+export { computePortfolio } from './src/batch/computePortfolio.ts';
+export { computeOptionsOf } from './src/commands/run.ts';
+export { resolveRunConfig } from './src/config.ts';
+export { loadPortfoliosFast } from './src/storage/csv/fastLoad.ts';
+`;
+// Bundled inside the repository (node_modules/.cache) so that the bundle's package imports resolve.
+async function bundle(dir, tag) {
+  const outfile = path.join(root, 'node_modules/.cache', `perfcalc-engine-probe-${process.pid}-${tag}.mjs`);
+  await build({
+    stdin: { contents: entry, resolveDir: dir, loader: 'ts', sourcefile: 'probe-entry.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
+  const mod = await import(pathToFileURL(outfile).href);
+  fs.unlinkSync(outfile);
+  return mod;
+}
+const m = await bundle(root, 'current');
+// --baseline DIR: another copy of the sources (e.g. `git archive HEAD src package.json | tar -x -C DIR`), timed in alternation
+const BASELINE = arg('baseline');
+const variants = [['current', m]];
+if (BASELINE) variants.push(['baseline', await bundle(path.resolve(BASELINE), 'baseline')]);
+
+const data = path.join(root, 'bench/data');
+const valuations = path.join(data, `valuations-${SIZE}-s20261122.csv`);
+const cashFlows = path.join(data, `cash_flows-${SIZE}-s20261122.csv`);
+const t0 = performance.now();
+const load = await m.loadPortfoliosFast({ valuations, cashFlows });
+const portfolios = [...load.portfolios.values()].slice(0, N);
+console.log(`loaded ${load.portfolios.size} portfolios in ${((performance.now() - t0) / 1000).toFixed(1)} s; timing the first ${portfolios.length}`);
+
+async function optionsOf(flags) {
+  const r = await m.resolveRunConfig({
+    flags: { valuations, cashFlows, cache: false, ...flags },
+    env: {},
+    cwd: root,
+    home: os.tmpdir(),
+    readFile: () => Promise.reject(Object.assign(new Error('none'), { code: 'ENOENT' })),
+  });
+  return m.computeOptionsOf(r.config);
+}
+
+const configs = {
+  bench: await optionsOf({
+    flowTiming: 'start',
+    periods: 'ITD',
+    metrics: 'twr,mwr,annualized_volatility,sharpe_ratio,sortino_ratio,max_drawdown',
+    riskFrequency: 'daily',
+  }),
+  default: await optionsOf({ flowTiming: 'start' }),
+};
+
+const exact = (v) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : JSON.stringify(v));
+const rowText = (r) => Object.keys(r).sort().map((k) => `${k}=${exact(r[k])}`).join('|');
+
+const lines = [];
+let sink = 0;
+for (const [name, opts] of Object.entries(configs)) {
+  if (WHICH !== 'both' && WHICH !== name) continue;
+  const ctx = {};
+  // warm-up pass of each variant; the current one's rows are saved / compared
+  let rows = 0;
+  for (const [label, mod] of variants) {
+    for (const p of portfolios) {
+      const out = mod.computePortfolio(p, opts, ctx);
+      if (label !== 'current') continue;
+      rows += out.length;
+      for (const r of out) lines.push(`${name}|${rowText(r)}`);
+    }
+  }
+  const times = variants.map(() => []);
+  for (let pass = 0; pass < PASSES; pass++) {
+    variants.forEach(([, mod], v) => {
+      const t = performance.now();
+      for (const p of portfolios) sink += mod.computePortfolio(p, opts, ctx).length;
+      times[v].push((performance.now() - t) / portfolios.length);
+    });
+  }
+  variants.forEach(([label], v) => {
+    const ts = times[v].sort((a, b) => a - b);
+    const med = ts[Math.floor(ts.length / 2)];
+    console.log(
+      `${name.padEnd(8)} ${label.padEnd(8)} ${rows / portfolios.length} rows/portfolio  median ${med.toFixed(4)} ms/portfolio  min ${ts[0].toFixed(4)}  ` +
+        `(passes: ${ts.map((x) => x.toFixed(4)).join(' ')})`,
+    );
+  });
+}
+if (sink < 0) console.log(sink);
+
+if (SAVE) {
+  fs.writeFileSync(SAVE, lines.join('\n') + '\n');
+  console.log(`saved ${lines.length} rows to ${SAVE}`);
+}
+if (COMPARE) {
+  const before = fs.readFileSync(COMPARE, 'utf8').trimEnd().split('\n');
+  let diff = 0;
+  const max = Math.max(before.length, lines.length);
+  for (let i = 0; i < max; i++) {
+    if (before[i] !== lines[i]) {
+      if (diff < 10) console.log(`row ${i} differs:\n  before ${before[i]}\n  after  ${lines[i]}`);
+      diff++;
+    }
+  }
+  console.log(`compared ${lines.length} rows (before: ${before.length}): ${diff === 0 ? 'all identical' : `${diff} differ`}`);
+  if (diff > 0) process.exitCode = 1;
+}

@@ -1,0 +1,136 @@
+/**
+ * The risk engine's shortcuts give the very same float64 values as the plain computations they
+ * replace: one-pass max drawdown, counted median gap, in-place downside sum, reused means and sds
+ * (no excess-return copy at a zero risk-free rate, no shifted copy at a zero MAR).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { accurateGrowth, accurateSum, cumulativeGrowth } from '../../src/engine/accurateSum.js';
+import { detectScale } from '../../src/engine/detectScale.js';
+import { downsideDeviation } from '../../src/engine/downsideDeviation.js';
+import { drawdowns, maxDrawdown } from '../../src/engine/drawdowns.js';
+import { mean } from '../../src/engine/mean.js';
+import { sampleCovariance } from '../../src/engine/sampleCovariance.js';
+import { sampleSd } from '../../src/engine/sampleSd.js';
+import { riskMetrics, RISK_METRIC_KEYS } from '../../src/engine/riskMetrics.js';
+
+/** Daily-like returns: mostly small, with an occasional large gain or loss (never below -100%). */
+const returnsArb = fc.array(
+  fc.oneof(
+    { weight: 8, arbitrary: fc.double({ min: -0.08, max: 0.08, noNaN: true }) },
+    { weight: 1, arbitrary: fc.double({ min: -1, max: 3, noNaN: true }) },
+    { weight: 1, arbitrary: fc.constantFrom(0, -0, -1, 1e-300, -1e-17) },
+  ),
+  { maxLength: 400 },
+);
+
+/** The same bits (0 and -0 told apart). */
+const same = (x: number, y: number): boolean => Object.is(x, y);
+
+/** detectScale's thresholds on the median gap, the median taken from the sorted gaps. */
+function scaleBySort(dates: Int32Array): number {
+  if (dates.length < 2) return 1;
+  const gaps = Array.from({ length: dates.length - 1 }, (_, i) => dates[i + 1]! - dates[i]!).sort((x, y) => x - y);
+  const m = gaps.length;
+  const median = m % 2 === 1 ? gaps[(m - 1) / 2]! : (gaps[m / 2 - 1]! + gaps[m / 2]!) / 2;
+  return median <= 4 ? 252 : median <= 10 ? 52 : median <= 45 ? 12 : median <= 135 ? 4 : 1;
+}
+
+describe('one-pass and in-place forms', () => {
+  it('maxDrawdown is -min(0, drawdowns), bit for bit, and accurateGrowth is the last cumulativeGrowth', () => {
+    fc.assert(
+      fc.property(returnsArb, (r) => {
+        const dd = drawdowns(r);
+        let min = 0;
+        for (const v of dd) if (v < min) min = v;
+        expect(same(maxDrawdown(r), min === 0 ? 0 : -min)).toBe(true);
+        const w = cumulativeGrowth(r);
+        expect(same(accurateGrowth(r), w.length === 0 ? 1 : w[w.length - 1]!)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    expect(maxDrawdown([])).toBe(0);
+    expect(maxDrawdown([0.1, 0.2])).toBe(0);
+    expect(maxDrawdown([0.1, -1, 0.5])).toBe(1);
+    expect(maxDrawdown([-0.5, 0.5])).toBe(0.5); // the starting wealth 1 is a peak
+  });
+
+  it('downsideDeviation equals the square root of the accurate sum of its terms', () => {
+    fc.assert(
+      fc.property(returnsArb, fc.constantFrom(0, 0.001, -0.002), (r, mar) => {
+        const terms = r.filter((x) => x < mar).map((x) => ((mar - x) * (mar - x)) / r.length);
+        const expected = r.length === 0 ? NaN : Math.sqrt(accurateSum(terms));
+        expect(same(downsideDeviation(r, mar), expected)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sampleCovariance and sampleSd with the mean passed in give the same value as without', () => {
+    fc.assert(
+      fc.property(returnsArb, (r) => {
+        const m = mean(r);
+        expect(same(sampleSd(r, m), sampleSd(r))).toBe(true);
+        expect(same(sampleCovariance(r, r, m, m), sampleCovariance(r, Float64Array.from(r)))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('detectScale counts gaps up to 135 days and sorts otherwise; both give the sort-based median', () => {
+    const gapArb = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(1, 1, 1, 3, 4, 2) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: 140 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 800 }) },
+    );
+    fc.assert(
+      fc.property(fc.array(gapArb, { maxLength: 60 }), fc.integer({ min: -20000, max: 20000 }), (gaps, start) => {
+        const dates = new Int32Array(gaps.length + 1);
+        dates[0] = start;
+        gaps.forEach((g, i) => (dates[i + 1] = dates[i]! + g));
+        expect(detectScale(dates)).toBe(scaleBySort(dates));
+      }),
+      { numRuns: 500 },
+    );
+    // even counts whose middle gaps straddle a threshold: (4 + 5) / 2 = 4.5 is weekly, (3 + 5) / 2 daily
+    expect(detectScale(Int32Array.from([0, 4, 9]))).toBe(52);
+    expect(detectScale(Int32Array.from([0, 3, 8]))).toBe(252);
+    expect(detectScale(Int32Array.from([0, 100, 300]))).toBe(1); // (100 + 200) / 2 = 150, one gap past the counters
+    expect(detectScale(Int32Array.from([0, 100, 230]))).toBe(4); // (100 + 130) / 2 = 115
+  });
+});
+
+describe('riskMetrics reuses a series for its zero-shifted copies', () => {
+  const dates = (n: number) => Int32Array.from({ length: n }, (_, i) => 18000 + i + 2 * Math.floor(i / 5));
+  it('rf 0 (x is a) and MAR 0 (a - MAR is a) give the bits of the explicit forms', () => {
+    fc.assert(
+      fc.property(returnsArb.filter((r) => r.length >= 2), fc.constantFrom(undefined, 252, 12), (r, scale) => {
+        const n = r.length;
+        const series = { seriesId: 'A', dates: dates(n), returns: Float64Array.from(r) };
+        const zeroRf = { seriesId: 'RF', dates: dates(n), returns: new Float64Array(n) };
+        const shortcut = riskMetrics({ series }, { scale, episodes: false });
+        // an explicit risk-free series of zeros builds x = a - 0; a MAR of -0 builds a - (-0)
+        const explicit = riskMetrics({ series, riskFree: zeroRf }, { scale, episodes: false });
+        const explicitMar = riskMetrics({ series }, { scale, mar: -0, episodes: false });
+        for (const k of ['annualized_volatility', 'sharpe_ratio', 'sharpe_ratio_geometric', 'skewness', 'kurtosis'] as const) {
+          expect(same(shortcut.metrics[k] ?? NaN, explicit.metrics[k] ?? NaN)).toBe(true);
+        }
+        expect(same(shortcut.metrics.sortino_ratio ?? NaN, explicitMar.metrics.sortino_ratio ?? NaN)).toBe(true);
+        expect(shortcut.warnings).toEqual(explicitMar.warnings);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a subset of metrics has the same values as the full set', () => {
+    fc.assert(
+      fc.property(returnsArb.filter((r) => r.length >= 2), fc.subarray([...RISK_METRIC_KEYS], { minLength: 1 }), (r, only) => {
+        const series = { seriesId: 'A', dates: dates(r.length), returns: Float64Array.from(r) };
+        const all = riskMetrics({ series }, { scale: 252, episodes: false }).metrics;
+        const some = riskMetrics({ series }, { scale: 252, only, episodes: false }).metrics;
+        for (const k of RISK_METRIC_KEYS) expect(same(some[k] ?? NaN, only.includes(k) ? (all[k] ?? NaN) : NaN)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
