@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadPortfolios, type PortfolioLoad } from '../../src/storage/csv/loadPortfolios.js';
+import { packFlows, readCashFlowsCsv, unpackFlows, type CashFlowBuild } from '../../src/storage/csv/cashFlows.js';
 import {
   loadPortfoliosFast,
   readCashFlowsPlain,
@@ -324,6 +325,122 @@ describe('fast loader: generated files (fast-check)', () => {
         expect(plain === undefined).toBe(vg.quoted.length > 0);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+// ---- raw cash flows: the fast reader's builds, row by row ------------------------------------
+
+/** A cash-flows read as plain data: every build's rows, exact amounts, currency and problems; or the InputError. */
+async function rawFlows(read: () => Promise<Map<string, CashFlowBuild> | undefined>): Promise<unknown> {
+  let m: Map<string, CashFlowBuild> | undefined;
+  try {
+    m = await read();
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { error: { problems: err.problems, total: err.total } };
+  }
+  if (m === undefined) return undefined;
+  return [...m].map(([id, b]) => ({
+    id,
+    file: b.file,
+    dates: plain(b.dates.toArray()),
+    amounts: plain(b.amounts.toArray()),
+    timing: [...b.timing.toArray()],
+    lines: [...b.lines.toArray()],
+    exact: [...b.exact].map(([i, x]) => [i, x.toString()]),
+    currency: [b.currency.currency, b.currency.line, b.currency.file],
+    problems: b.problems.problems,
+    total: b.problems.total,
+  }));
+}
+
+/** Builds after packFlows and unpackFlows (the scan workers' copy). */
+function repacked(m: Map<string, CashFlowBuild>): Map<string, CashFlowBuild> {
+  const packed = structuredClone(packFlows(m));
+  const exact = new Map(packed.exact);
+  return new Map(packed.ids.map((id, k) => [id, unpackFlows(packed, k, exact)]));
+}
+
+/** The bench layout portfolio_id,date,amount[,timing]: the fast reader's own shortcut for runs of one portfolio. */
+const BENCH_FLOW = fc.record({
+  id: fc.constantFrom('P1', 'P2', 'P10', 'Ä7'),
+  date: fc.oneof({ weight: 8, arbitrary: DATE_OK }, { weight: 1, arbitrary: DATE_BAD }),
+  amount: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: -99_999_999, max: 99_999_999 }).map((c) => (c / 100).toFixed(2)) },
+    { weight: 1, arbitrary: AMOUNT },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('5.', '.5', '-.5', '-5.', '-0.00', '0', '123456789012345', '-12345678901234.5', '1234567890123456', '-', '.', '1.2.3', '1-2'),
+    },
+  ),
+  timing: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('', 'start', 'end', 'START', 'End', 'sTaRt') }, { weight: 1, arbitrary: fc.constantFrom('en', 'starts', 'end ', ' start', 'x', 'ends') }),
+});
+
+function benchFlowsFile(rows: Array<{ id: string; date: string; amount: string; timing: string }>, timing: boolean, crlf: boolean, trailing: boolean, grouped: boolean): string {
+  const list = grouped ? rows.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : rows;
+  const nl = crlf ? '\r\n' : '\n';
+  const lines = [timing ? 'portfolio_id,date,amount,timing' : 'portfolio_id,date,amount'];
+  for (const r of list) lines.push(`${r.id},${r.date},${r.amount}${timing ? `,${r.timing}` : ''}`);
+  return lines.join(nl) + (trailing ? nl : '');
+}
+
+describe('fast cash-flows reader: raw builds', () => {
+  it('bench-layout files: the same rows, exact amounts, lines and problems as readCashFlowsCsv, at any read size', async () => {
+    const chunk = fc.option(fc.integer({ min: 16, max: 200 }), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(fc.array(BENCH_FLOW, { minLength: 1, maxLength: 40 }), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), chunk, async (rows, timing, crlf, trailing, grouped, chunkBytes) => {
+        const c = await csvFile('c.csv', benchFlowsFile(rows, timing, crlf, trailing, grouped));
+        const slow = await rawFlows(() => readCashFlowsCsv(c));
+        const fast = await rawFlows(() => readCashFlowsPlain(c, chunkBytes));
+        expect(fast).toEqual(slow);
+        const m = await readCashFlowsPlain(c).catch(() => undefined);
+        if (m !== undefined) expect(await rawFlows(async () => repacked(m))).toEqual(slow);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('generated files of any layout (currency, reordered and extra columns, malformed lines): the same raw builds, at any read size', async () => {
+    const chunk = fc.option(fc.integer({ min: 16, max: 120 }), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(flowsTable(true), chunk, async (cg, chunkBytes) => {
+        const c = await csvFile('c.csv', render(cg));
+        const slow = await rawFlows(() => readCashFlowsCsv(c));
+        const fast = await rawFlows(() => readCashFlowsPlain(c, chunkBytes));
+        if (fast !== undefined) expect(fast).toEqual(slow);
+        else expect(cg.quoted.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps amounts of more than 15 significant digits exact through packFlows and unpackFlows', async () => {
+    const c = await csvFile(
+      'c.csv',
+      'portfolio_id,date,amount\nP1,2024-01-02,1.5\nP1,2024-01-02,12345678901234567.25\nP2,2024-01-02,-0.1000000000000000055511151231257827\nP1,2024-01-03,2\n',
+    );
+    const m = (await readCashFlowsPlain(c))!;
+    const raw = await rawFlows(async () => m);
+    expect(raw).toEqual(await rawFlows(() => readCashFlowsCsv(c)));
+    expect((raw as Array<{ id: string; exact: unknown[] }>).map((b) => [b.id, b.exact])).toEqual([
+      ['P1', [[1, '12345678901234567.25']]],
+      ['P2', [[0, '-0.1000000000000000055511151231257827']]],
+    ]);
+    expect(await rawFlows(async () => repacked(m))).toEqual(raw);
+  });
+});
+
+describe('fast valuations reader: read sizes', () => {
+  it('gives the same builds at any read size', async () => {
+    const chunk = fc.integer({ min: 16, max: 120 });
+    await fc.assert(
+      fc.asyncProperty(valuationsTable(true), chunk, async (vg, chunkBytes) => {
+        const v = await csvFile('v.csv', render(vg));
+        const read = (n?: number) => readValuationsPlain(v, n).catch((e: unknown) => (e instanceof InputError ? { problems: e.problems } : Promise.reject(e)));
+        expect(await read(chunkBytes)).toEqual(await read());
+      }),
+      { numRuns: 150 },
     );
   });
 });

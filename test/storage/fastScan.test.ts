@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIsoDate } from '../../src/engine/calendarDate.js';
-import { fastDate, fastDecimal } from '../../src/storage/csv/fastScan.js';
+import { commaDate, fastDate, fastDecimal } from '../../src/storage/csv/fastScan.js';
 import { readValuationsCsv } from '../../src/storage/csv/valuations.js';
 import { readValuationsPlain } from '../../src/storage/csv/fastLoad.js';
 import { scanValuationGroups, type ValuationGroup } from '../../src/storage/csv/fastGroups.js';
@@ -57,6 +57,34 @@ describe('fastDate', () => {
   });
 });
 
+describe('the month table behind fastDate and commaDate', () => {
+  it('gives parseIsoDate for dates of any year 0000-9999 (leap years, month ends, day 0 and 32)', () => {
+    const text = fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+      .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(text, (t) => {
+        const expected = parseIsoDate(t) ?? NaN;
+        expect(date(t)).toBe(expected);
+        // commaDate reads the same date between two commas, and nothing else.
+        expect(commaDate(bytes(`x,${t},y`), 1)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const t of ['2000-02-29', '1900-02-29', '2100-02-28', '0000-02-29', '9999-12-31', '1969-12-31']) {
+      expect(date(t)).toBe(parseIsoDate(t) ?? NaN);
+    }
+  });
+
+  it('commaDate declines a date without its commas or with other bytes in it', () => {
+    const t = '2024-01-05';
+    expect(commaDate(bytes(`,${t},`), 0)).toBe(parseIsoDate(t));
+    for (const s of [`;${t},`, `,${t};`, `,${t.replace('-', '/')},`, `,2024-01-5,,`, `, 2024-01-5,`, `,2024-0a-05,`]) {
+      expect(commaDate(bytes(s), 0)).toBeNaN();
+    }
+  });
+});
+
 describe('the portfolio_id,date,market_value shortcut', () => {
   it('long and short values in runs of one portfolio load as the csv-parse loader reads them', async () => {
     // 16 and 17 digits: past the exact range of the mantissa, where only the text parser is right.
@@ -69,24 +97,35 @@ describe('the portfolio_id,date,market_value shortcut', () => {
       fc.stringMatching(/^[1-9][0-9]{0,16}$/),
       fc.integer({ min: 1, max: 9_999_999 }).map((c) => (c / 100).toFixed(2)),
     );
+    // Read sizes from 16 bytes up: lines and runs cross chunk ends, lines longer than a chunk grow the buffer.
+    const chunk = fc.option(fc.integer({ min: 16, max: 300 }), { nil: undefined });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(value, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 4 }), async (ps) => {
+      fc.asyncProperty(fc.array(fc.array(value, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 4 }), chunk, fc.boolean(), async (ps, chunkBytes, crlf) => {
         const lines = ['portfolio_id,date,market_value'];
-        ps.forEach((vs, k) => vs.forEach((v, d) => lines.push(`P${k},2024-01-${String(d + 1).padStart(2, '0')},${v}`)));
-        const path = await csvFile('v.csv', lines.join('\n') + '\n');
+        ps.forEach((vs, k) => vs.forEach((v, d) => lines.push(`P${k},2024-${String(1 + (d >> 4)).padStart(2, '0')}-${String(1 + (d & 15)).padStart(2, '0')},${v}`)));
+        const nl = crlf ? '\r\n' : '\n';
+        const path = await csvFile('v.csv', lines.join(nl) + nl);
         const slow = await readValuationsCsv(path);
-        const fast = await readValuationsPlain(path);
+        const fast = await readValuationsPlain(path, chunkBytes);
         const groups: ValuationGroup[] = [];
-        await scanValuationGroups(path, undefined, (g) => {
-          groups.push(g);
-        });
+        await scanValuationGroups(
+          path,
+          undefined,
+          (g) => {
+            groups.push(g);
+          },
+          { chunkBytes },
+        );
         expect(fast).toBeDefined();
         for (const [id, b] of slow) {
+          expect([...fast!.get(id)!.dates]).toEqual([...b.dates]);
           expect([...fast!.get(id)!.values]).toEqual([...b.values]);
+          expect([...fast!.get(id)!.lines]).toEqual([...b.lines]);
+          expect([...groups.find((g) => g.portfolioId === id)!.dates]).toEqual([...b.dates]);
           expect([...groups.find((g) => g.portfolioId === id)!.values]).toEqual([...b.values]);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
   });
 });

@@ -39,11 +39,25 @@ export class CashFlowBuild {
   }
 
   add(date: number, amount: Money, amountText: string, timing: number, line: number): void {
-    if (significantDigits(amountText) > 15) this.exact.set(this.dates.length, amount);
+    if (keepsExact(amountText)) this.exact.set(this.dates.length, amount);
     this.dates.push(date);
     this.amounts.push(toFloat(amount));
     this.timing.push(timing);
     this.lines.push(line);
+  }
+
+  /**
+   * Takes rows read in bulk (by the fast reader, or unpacked): the arrays become the build's
+   * columns without a copy, and `exact` maps row indices to exact amounts (see `add`). For an
+   * empty build only.
+   */
+  adoptRows(dates: Int32Array, amounts: Float64Array, timing: Uint8Array, lines: Int32Array, exact?: Iterable<[number, Money]>): void {
+    if (this.length !== 0) throw new Error(`adoptRows on a build that has rows (portfolio '${this.portfolioId}')`);
+    this.dates.adopt(dates);
+    this.amounts.adopt(amounts);
+    this.timing.adopt(timing);
+    this.lines.adopt(lines);
+    if (exact !== undefined) for (const [i, m] of exact) this.exact.set(i, m);
   }
 
   private money(i: number): Money {
@@ -100,6 +114,14 @@ export class CashFlowBuild {
     }
     return { dates: Int32Array.from(dates), amounts: Float64Array.from(amounts), timing: Uint8Array.from(timing) };
   }
+}
+
+/**
+ * True when an amount's text has more significant digits than a float64 keeps (15): the build
+ * then keeps its exact decimal beside the float (see the module comment).
+ */
+export function keepsExact(amountText: string): boolean {
+  return significantDigits(amountText) > 15;
 }
 
 /** Timing code of a `timing` cell: blank -> default, `end`, `start`; undefined otherwise. */
@@ -185,32 +207,33 @@ export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>): PackedFlo
   let at = 0;
   list.forEach((b, k) => {
     packed.starts[k] = at;
-    for (let i = 0; i < b.length; i++) {
-      packed.dates[at + i] = b.dates.get(i);
-      packed.amounts[at + i] = b.amounts.get(i);
-      packed.timing[at + i] = b.timing.get(i);
-      packed.lines[at + i] = b.lines.get(i);
-      const m = b.exact.get(i);
-      if (m !== undefined) packed.exact.push([at + i, m.toString()]);
-    }
+    packed.dates.set(b.dates.view(), at);
+    packed.amounts.set(b.amounts.view(), at);
+    packed.timing.set(b.timing.view(), at);
+    packed.lines.set(b.lines.view(), at);
+    for (const [i, m] of b.exact) packed.exact.push([at + i, m.toString()]);
     at += b.length;
   });
   packed.starts[list.length] = at;
   return packed;
 }
 
-/** Portfolio k of a PackedFlows as a CashFlowBuild (same rows, lines, exact amounts, currency and problems). */
+/**
+ * Portfolio k of a PackedFlows as a CashFlowBuild (same rows, lines, exact amounts, currency and
+ * problems). Its columns are views of the packed arrays, which must not change afterwards.
+ */
 export function unpackFlows(p: PackedFlows, k: number, exactByRow: ReadonlyMap<number, string>): CashFlowBuild {
   const b = new CashFlowBuild(p.ids[k]!, p.files[k]!);
-  for (let r = p.starts[k]!; r < p.starts[k + 1]!; r++) {
-    const i = b.dates.length;
-    b.dates.push(p.dates[r]!);
-    b.amounts.push(p.amounts[r]!);
-    b.timing.push(p.timing[r]!);
-    b.lines.push(p.lines[r]!);
-    const text = exactByRow.get(r);
-    if (text !== undefined) b.exact.set(i, new Money(text));
+  const s = p.starts[k]!;
+  const e = p.starts[k + 1]!;
+  const exact: Array<[number, Money]> = [];
+  if (exactByRow.size > 0) {
+    for (let r = s; r < e; r++) {
+      const text = exactByRow.get(r);
+      if (text !== undefined) exact.push([r - s, new Money(text)]);
+    }
   }
+  b.adoptRows(p.dates.subarray(s, e), p.amounts.subarray(s, e), p.timing.subarray(s, e), p.lines.subarray(s, e), exact);
   Object.assign(b.currency, p.currency[k]);
   for (const problem of p.problems[k]!.problems) b.problems.add(problem);
   b.problems.total = p.problems[k]!.total;

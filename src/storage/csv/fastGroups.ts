@@ -25,8 +25,9 @@ import {
   readPlainHeader,
   sameBytes,
   scanFileRange,
-  type FusedValuationSink,
+  valuationRun,
   type PlainRowSink,
+  type ValuationRunTarget,
 } from './fastScan.js';
 import { formatIsoDate } from '../../engine/calendarDate.js';
 import { CurrencyTracker } from './fieldParsers.js';
@@ -77,6 +78,8 @@ export type GroupScanOutcome =
 export interface GroupScanOptions {
   /** Digest algorithm (default sha256). */
   digest?: GroupDigest;
+  /** Read size in bytes (default CHUNK_BYTES; tests make it small so that lines and groups cross chunk ends). */
+  chunkBytes?: number;
 }
 
 /** Row buffers reused from group to group (they grow to the largest portfolio). */
@@ -125,6 +128,10 @@ class GroupRows implements ValuationRowTarget {
     const n = this.length;
     const st = this.st;
     const raw = st.dates.subarray(0, n);
+    let k = 1;
+    while (k < n && (raw[k] as number) > (raw[k - 1] as number)) k++;
+    // Strictly ascending (the usual export): no sort and no duplicate, the rows as they are.
+    if (k >= n) return { dates: raw.slice(), values: st.values.slice(0, n) };
     const order = ascendingOrder(raw);
     const at = (k: number): number => (order ? (order[k] as number) : k);
     let dups = 0;
@@ -154,7 +161,7 @@ class GroupRows implements ValuationRowTarget {
   }
 }
 
-class GroupSink implements PlainRowSink, FusedValuationSink {
+class GroupSink implements PlainRowSink, ValuationRunTarget {
   readonly ready: ValuationGroup[] = [];
   readonly ids: string[] = [];
   reason: NotGroupedReason | undefined;
@@ -164,14 +171,14 @@ class GroupSink implements PlainRowSink, FusedValuationSink {
   private readonly cValue: number;
   private readonly cCurrency: number;
   private readonly pid: number;
-  /** The open group's raw id bytes (FusedValuationSink); idRefLen is -1 when no group is open. */
+  /** The open group's raw id bytes (ValuationRunTarget); idRefLen is -1 when no group is open. */
   readonly idRef = Buffer.allocUnsafe(256);
   idRefLen = -1;
   readonly fusedPid: number;
   readonly fusedDate: number;
   readonly fusedValue: number;
-  /** The fused shortcut applies when there is no currency column to check. */
-  readonly fusable: boolean;
+  /** The valuation shortcut, when there is no currency column to check. */
+  readonly run: PlainRowSink['run'];
   private builder: GroupRows | undefined;
   private readonly staging = new Staging();
   private hash: Hash | undefined;
@@ -195,12 +202,33 @@ class GroupSink implements PlainRowSink, FusedValuationSink {
     this.fusedPid = this.pid;
     this.fusedDate = this.cDate;
     this.fusedValue = this.cValue;
-    this.fusable = this.cCurrency < 0;
+    if (this.cCurrency < 0) this.run = (buf, pos, stop, scanner) => valuationRun(this, buf, pos, stop, scanner);
   }
 
-  fastRow(date: number, value: number, line: number): void {
-    this.groupRows++;
-    (this.builder as GroupRows).add(date, value, line);
+  get runDates(): Int32Array {
+    return this.staging.dates;
+  }
+
+  get runValues(): Float64Array {
+    return this.staging.values;
+  }
+
+  get runLines(): Int32Array {
+    return this.staging.lines;
+  }
+
+  get runLength(): number {
+    return (this.builder as GroupRows).length;
+  }
+
+  runGrow(): void {
+    this.staging.grow();
+  }
+
+  runDone(length: number): void {
+    const b = this.builder as GroupRows;
+    this.groupRows += length - b.length;
+    b.length = length;
   }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number, lineStart: number): boolean {
@@ -326,7 +354,7 @@ export async function scanValuationGroups(
       throw err;
     }
     const lineAtStart = firstLine ?? 1;
-    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, lineAtStart, sink.fusable ? sink : undefined);
+    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, lineAtStart);
     sink.scanner = scanner;
     let groups = 0;
     const drain = async (): Promise<void> => {
@@ -337,7 +365,7 @@ export async function scanValuationGroups(
       }
     };
     if (start < end) {
-      const ok = await scanFileRange(fh, start, end, scanner, drain);
+      const ok = await scanFileRange(fh, start, end, scanner, drain, options.chunkBytes);
       if (!ok) return { grouped: false, reason: sink.reason ?? 'unsupported' };
       sink.close(undefined, end);
       await drain();

@@ -6,27 +6,36 @@
  * scanner meets anything it does not take (a quote, a bare CR, mixed line endings, a leading
  * empty line, an empty or header-only or unreadable file).
  */
-import type { Money } from '../../engine/money.js';
+import { toFloat, type Money } from '../../engine/money.js';
 import { TIMING_DEFAULT, TIMING_END, TIMING_START } from '../../engine/types.js';
 import { ProblemCollector } from '../../errors.js';
-import { CashFlowBuild, readCashFlowsCsv, timingCode } from './cashFlows.js';
+import { CashFlowBuild, keepsExact, readCashFlowsCsv, timingCode } from './cashFlows.js';
 import { PROBLEM_LIMIT, resolveColumns, type TableContext } from './csvTable.js';
 import { dateField, floatField, moneyField, type CurrencyTracker, type FieldSite } from './fieldParsers.js';
 import {
+  commaDate,
   fastDate,
   fastDecimal,
   openForScan,
   PlainScanner,
+  POW10,
   readPlainHeader,
   sameBytes,
   scanFileRange,
-  type FusedValuationSink,
+  valuationRun,
   type PlainRowSink,
+  type ValuationRunTarget,
 } from './fastScan.js';
 import { loadPortfolios, type LoadOptions, type PortfolioLoad } from './loadPortfolios.js';
 import { builderFor, readValuationsCsv, ValuationBuilder, type ValuationBuild } from './valuations.js';
 
 const ID_CACHE_BYTES = 256;
+
+const LF = 10;
+const CR = 13;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
 
 /** The `not positive` message of the valuations loader (valuations.ts), word for word. */
 export function notPositive(text: string): string {
@@ -121,8 +130,12 @@ class IdCache<B> {
   }
 }
 
-/** Row step of a valuations file on bytes; the same checks in the same order as valuationSink. */
-export class FastValuationSink implements PlainRowSink, FusedValuationSink {
+/**
+ * Row step of a valuations file on bytes; the same checks in the same order as valuationSink.
+ * Rows the valuation shortcut takes are staged in typed arrays and added to their builder as
+ * soon as the shortcut stops (before any later row), so each builder gets its rows in file order.
+ */
+export class FastValuationSink implements PlainRowSink, ValuationRunTarget {
   readonly fusedPid: number;
   readonly fusedDate: number;
   readonly fusedValue: number;
@@ -147,14 +160,10 @@ export class FastValuationSink implements PlainRowSink, FusedValuationSink {
     this.fusedPid = this.pid;
     this.fusedDate = this.cDate;
     this.fusedValue = this.cValue;
+    if (this.cCurrency < 0) this.run = (buf, pos, stop, scanner) => valuationRun(this, buf, pos, stop, scanner);
   }
 
   readonly headerLength: number;
-
-  /** The fused shortcut applies when there is no currency column to check. */
-  get fusable(): boolean {
-    return this.cCurrency < 0;
-  }
 
   get idRef(): Uint8Array {
     return this.ids.ref;
@@ -164,8 +173,32 @@ export class FastValuationSink implements PlainRowSink, FusedValuationSink {
     return this.ids.last === undefined ? -1 : this.ids.refLen;
   }
 
-  fastRow(date: number, value: number, line: number): void {
-    (this.ids.last as ValuationBuilder).add(date, value, line);
+  runDates = new Int32Array(1024);
+  runValues = new Float64Array(1024);
+  runLines = new Int32Array(1024);
+  readonly runLength = 0;
+
+  /** The valuation shortcut, when there is no currency column to check. */
+  readonly run: PlainRowSink['run'];
+
+  runGrow(length: number): void {
+    const n = this.runDates.length * 2;
+    const d = new Int32Array(n);
+    d.set(this.runDates.subarray(0, length));
+    const v = new Float64Array(n);
+    v.set(this.runValues.subarray(0, length));
+    const l = new Int32Array(n);
+    l.set(this.runLines.subarray(0, length));
+    this.runDates = d;
+    this.runValues = v;
+    this.runLines = l;
+  }
+
+  runDone(length: number): void {
+    if (length === 0) return;
+    const b = this.ids.last as ValuationBuilder;
+    const { runDates: d, runValues: v, runLines: l } = this;
+    for (let k = 0; k < length; k++) b.add(d[k] as number, v[k] as number, l[k] as number);
   }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number): boolean {
@@ -231,27 +264,97 @@ export function addValuationRow(
   if (date !== undefined && value !== undefined) b.add(date, value, line);
 }
 
-/** Row step of a cash-flows file on bytes; the same checks in the same order as cashFlowSink. */
+/**
+ * A cash-flows file's rows in file order, in flat columns (`portfolio` is the row's build index),
+ * so that a row costs a few typed-array stores; `FastCashFlowSink.finish` hands each build its rows.
+ */
+class FlowRows {
+  portfolio: Int32Array;
+  dates: Int32Array;
+  amounts: Float64Array;
+  timing: Uint8Array;
+  lines: Int32Array;
+  length = 0;
+  /** Exact amounts of rows whose text has more than 15 significant digits (CashFlowBuild.add), by row. */
+  readonly exact = new Map<number, Money>();
+
+  constructor(capacity: number) {
+    this.portfolio = new Int32Array(capacity);
+    this.dates = new Int32Array(capacity);
+    this.amounts = new Float64Array(capacity);
+    this.timing = new Uint8Array(capacity);
+    this.lines = new Int32Array(capacity);
+  }
+
+  /** Doubles the capacity, keeping rows [0, length). */
+  grow(): void {
+    const n = this.portfolio.length * 2;
+    const p = new Int32Array(n);
+    p.set(this.portfolio);
+    const d = new Int32Array(n);
+    d.set(this.dates);
+    const a = new Float64Array(n);
+    a.set(this.amounts);
+    const t = new Uint8Array(n);
+    t.set(this.timing);
+    const l = new Int32Array(n);
+    l.set(this.lines);
+    this.portfolio = p;
+    this.dates = d;
+    this.amounts = a;
+    this.timing = t;
+    this.lines = l;
+  }
+
+  push(portfolio: number, date: number, amount: number, timing: number, line: number): void {
+    if (this.length === this.portfolio.length) this.grow();
+    const k = this.length++;
+    this.portfolio[k] = portfolio;
+    this.dates[k] = date;
+    this.amounts[k] = amount;
+    this.timing[k] = timing;
+    this.lines[k] = line;
+  }
+}
+
+/**
+ * Row step of a cash-flows file on bytes; the same checks in the same order as cashFlowSink.
+ * Rows go to flat columns (FlowRows); `finish` gives each portfolio's CashFlowBuild its rows in
+ * file order, as CashFlowBuild.add would have appended them.
+ */
 class FastCashFlowSink implements PlainRowSink {
   private readonly col: Record<'portfolio_id' | 'date' | 'amount' | 'currency' | 'timing', number>;
-  private readonly ids: IdCache<CashFlowBuild>;
+  private readonly ids: IdCache<number>;
   private readonly headerLength: number;
+  /** Builds in first-seen order of their ids; a row's FlowRows.portfolio indexes this. */
+  private readonly builds: CashFlowBuild[] = [];
+  private readonly rows: FlowRows;
+  /** The shortcut for the columns portfolio_id,date,amount[,timing] (no currency to check). */
+  readonly run: PlainRowSink['run'];
 
+  /** `dataBytes`: the size of the data lines, for a first guess of the row count (32 bytes a row). */
   constructor(
     header: string[],
     private readonly ctx: TableContext,
-    builders: Map<string, CashFlowBuild>,
+    dataBytes: number,
   ) {
+    this.rows = new FlowRows(Math.max(1024, Math.ceil(dataBytes / 32)));
     this.col = resolveColumns(header, ctx, ['portfolio_id', 'date', 'amount'] as const, ['currency', 'timing'] as const);
     this.headerLength = header.length;
-    this.ids = new IdCache(builders, ctx, (id) => new CashFlowBuild(id, ctx.file));
+    this.ids = new IdCache(new Map<string, number>(), ctx, (id) => this.builds.push(new CashFlowBuild(id, ctx.file)) - 1);
+    const c = this.col;
+    const n = header.length;
+    if (c.currency < 0 && c.portfolio_id === 0 && c.date === 1 && c.amount === 2 && (n === 3 || (n === 4 && c.timing === 3))) {
+      this.run = (buf, pos, stop, scanner) => this.flowRun(buf, pos, stop, scanner);
+    }
   }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number): boolean {
     const col = this.col;
     const file = this.ctx.file;
-    const b = this.ids.get(buf, starts[col.portfolio_id] as number, ends[col.portfolio_id] as number, line);
-    if (b === undefined) return true;
+    const k = this.ids.get(buf, starts[col.portfolio_id] as number, ends[col.portfolio_id] as number, line);
+    if (k === undefined) return true;
+    const b = this.builds[k] as CashFlowBuild;
     let site: FieldSite | undefined;
     const ds = starts[col.date] as number;
     const de = ends[col.date] as number;
@@ -286,20 +389,191 @@ class FastCashFlowSink implements PlainRowSink {
     if (date !== undefined && (amountText === undefined || money !== undefined) && timing !== undefined) {
       if (amountText === undefined) {
         // At most 15 digits: the float is Number(text) = Money(text).toNumber() and needs no exact copy.
-        b.dates.push(date);
-        b.amounts.push(fast);
-        b.timing.push(timing);
-        b.lines.push(line);
+        this.rows.push(k, date, fast, timing, line);
       } else {
-        b.add(date, money as Money, amountText, timing, line);
+        // CashFlowBuild.add's rule.
+        if (keepsExact(amountText)) this.rows.exact.set(this.rows.length, money as Money);
+        this.rows.push(k, date, toFloat(money as Money), timing, line);
       }
     }
     return true;
   }
 
+  /**
+   * The shortcut (PlainRowSink.run): lines of the previous row's portfolio (same id bytes) with a
+   * strict date, a plain amount of at most 15 digits (fastDecimal's form) and a blank, start or
+   * end timing: exactly the rows `row` adds without a problem and without a text parse.
+   */
+  private flowRun(buf: Buffer, pos: number, stop: number, scanner: PlainScanner): number {
+    const ids = this.ids;
+    const k = ids.last;
+    const len = ids.refLen;
+    if (k === undefined || len <= 0) return pos;
+    const ref = ids.ref;
+    const crlf = scanner.crlf;
+    const withTiming = this.col.timing >= 0;
+    const rows = this.rows;
+    let portfolio = rows.portfolio;
+    let dates = rows.dates;
+    let amounts = rows.amounts;
+    let timing = rows.timing;
+    let lines = rows.lines;
+    let n = rows.length;
+    const n0 = n;
+    let line = scanner.line;
+    // The shortest line, `id,YYYY-MM-DD,d` and LF, has len + 14 bytes: the fixed offsets below are in range.
+    const last = stop - len - 14;
+    while (pos <= last) {
+      let j = 0;
+      while (j < len && buf[pos + j] === ref[j]) j++;
+      if (j < len) break;
+      let i = pos + len;
+      const date = commaDate(buf, i);
+      if (date !== date) break;
+      // The amount: -?digits[.digits], at most 15 digits. The LF at stop - 1 ends every loop.
+      i += 12;
+      let c = buf[i] as number;
+      const neg = c === MINUS;
+      if (neg) c = buf[++i] as number;
+      let m = 0;
+      let digits = 0;
+      while (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+        c = buf[++i] as number;
+      }
+      let frac = 0;
+      if (c === DOT) {
+        c = buf[++i] as number;
+        while (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          frac++;
+          c = buf[++i] as number;
+        }
+      }
+      digits += frac;
+      if (digits === 0 || digits > 15) break;
+      let code = TIMING_DEFAULT;
+      if (withTiming) {
+        if (c !== COMMA) break;
+        c = buf[++i] as number;
+        // Letters compare case-insensitively (| 32); a line end never matches one, so no read passes it.
+        if (c === LF || c === CR) {
+          code = TIMING_DEFAULT;
+        } else if ((c | 32) === 115 && ((buf[i + 1] as number) | 32) === 116 && ((buf[i + 2] as number) | 32) === 97 && ((buf[i + 3] as number) | 32) === 114 && ((buf[i + 4] as number) | 32) === 116) {
+          code = TIMING_START;
+          i += 5;
+          c = buf[i] as number;
+        } else if ((c | 32) === 101 && ((buf[i + 1] as number) | 32) === 110 && ((buf[i + 2] as number) | 32) === 100) {
+          code = TIMING_END;
+          i += 3;
+          c = buf[i] as number;
+        } else {
+          break;
+        }
+      }
+      if (c === LF) {
+        if (crlf) break;
+        i++;
+      } else if (c === CR && crlf && buf[i + 1] === LF) {
+        i += 2;
+      } else {
+        break;
+      }
+      if (n === portfolio.length) {
+        rows.length = n;
+        rows.grow();
+        portfolio = rows.portfolio;
+        dates = rows.dates;
+        amounts = rows.amounts;
+        timing = rows.timing;
+        lines = rows.lines;
+      }
+      // Exact: see fastDecimal.
+      const x = frac === 0 ? m : m / (POW10[frac] as number);
+      portfolio[n] = k;
+      dates[n] = date;
+      amounts[n] = neg ? -x : x;
+      timing[n] = code;
+      lines[n] = line++;
+      n++;
+      pos = i;
+    }
+    rows.length = n;
+    scanner.line = line;
+    scanner.records += n - n0;
+    return pos;
+  }
+
   mismatch(found: number, line: number): boolean {
     this.ctx.fileProblems.add({ file: this.ctx.file, line, message: fieldCountMessage(this.headerLength, found) });
     return true;
+  }
+
+  /** Each portfolio's build (first-seen order) with its rows in file order, as CashFlowBuild.add appends them. */
+  finish(): Map<string, CashFlowBuild> {
+    const rows = this.rows;
+    const n = rows.length;
+    const builds = this.builds;
+    const count = builds.length;
+    const pf = rows.portfolio;
+    // start[p]: the first row of build p once rows are ordered by build (stable).
+    const start = new Int32Array(count + 1);
+    let grouped = true;
+    for (let r = 0; r < n; r++) {
+      const p = pf[r] as number;
+      start[p + 1] = (start[p + 1] as number) + 1;
+      if (r > 0 && p < (pf[r - 1] as number)) grouped = false;
+    }
+    for (let p = 0; p < count; p++) start[p + 1] = (start[p + 1] as number) + (start[p] as number);
+    let dates: Int32Array;
+    let amounts: Float64Array;
+    let timing: Uint8Array;
+    let lines: Int32Array;
+    /** Where flat row r went (identity when grouped). */
+    let moved: Int32Array | undefined;
+    if (grouped) {
+      // Ids were numbered in first-seen order, so non-decreasing numbers mean each portfolio's
+      // rows are together: the builds take views of the columns (copied when mostly unused).
+      const trim = n < rows.portfolio.length * 0.75;
+      dates = trim ? rows.dates.slice(0, n) : rows.dates;
+      amounts = trim ? rows.amounts.slice(0, n) : rows.amounts;
+      timing = trim ? rows.timing.slice(0, n) : rows.timing;
+      lines = trim ? rows.lines.slice(0, n) : rows.lines;
+    } else {
+      dates = new Int32Array(n);
+      amounts = new Float64Array(n);
+      timing = new Uint8Array(n);
+      lines = new Int32Array(n);
+      moved = new Int32Array(n);
+      const next = start.slice(0, count);
+      for (let r = 0; r < n; r++) {
+        const p = pf[r] as number;
+        const q = next[p] as number;
+        next[p] = q + 1;
+        dates[q] = rows.dates[r] as number;
+        amounts[q] = rows.amounts[r] as number;
+        timing[q] = rows.timing[r] as number;
+        lines[q] = rows.lines[r] as number;
+        moved[r] = q;
+      }
+    }
+    const exact = new Map<number, Array<[number, Money]>>();
+    for (const [r, m] of rows.exact) {
+      const p = pf[r] as number;
+      const q = moved === undefined ? r : (moved[r] as number);
+      let list = exact.get(p);
+      if (list === undefined) exact.set(p, (list = []));
+      list.push([q - (start[p] as number), m]);
+    }
+    const out = new Map<string, CashFlowBuild>();
+    builds.forEach((b, p) => {
+      const s = start[p] as number;
+      const e = start[p + 1] as number;
+      b.adoptRows(dates.subarray(s, e), amounts.subarray(s, e), timing.subarray(s, e), lines.subarray(s, e), exact.get(p));
+      out.set(b.portfolioId, b);
+    });
+    return out;
   }
 }
 
@@ -330,7 +604,8 @@ function fastTiming(buf: Buffer, s: number, e: number): number | undefined {
  */
 async function readPlainTable(
   path: string,
-  makeSink: (header: string[], ctx: TableContext) => PlainRowSink & { fusable?: boolean },
+  makeSink: (header: string[], ctx: TableContext, dataBytes: number) => PlainRowSink,
+  chunkBytes?: number,
 ): Promise<boolean> {
   const fh = await openForScan(path);
   if (fh === undefined) return false;
@@ -338,10 +613,9 @@ async function readPlainTable(
     const header = await readPlainHeader(fh);
     if (header === undefined) return false;
     const ctx: TableContext = { file: path, fileProblems: new ProblemCollector(PROBLEM_LIMIT) };
-    const sink = makeSink(header.fields, ctx);
-    const fused = sink.fusable === true ? (sink as unknown as FusedValuationSink) : undefined;
-    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, header.line + 1, fused);
-    if (!(await scanFileRange(fh, header.dataStart, header.size, scanner))) return false;
+    const sink = makeSink(header.fields, ctx, header.size - header.dataStart);
+    const scanner = new PlainScanner(header.fields.length, header.crlf, sink, header.line + 1);
+    if (!(await scanFileRange(fh, header.dataStart, header.size, scanner, undefined, chunkBytes))) return false;
     if (scanner.records === 0) return false;
     ctx.fileProblems.problems.sort((a, b) => a.line - b.line);
     ctx.fileProblems.throwIfAny();
@@ -354,21 +628,22 @@ async function readPlainTable(
 /**
  * The byte-level valuations reader alone: the builds readValuationsCsv would give, or undefined
  * when the file is handed back (see the module comment). Throws the same InputError.
+ * `chunkBytes` is the read size (CHUNK_BYTES by default; tests make it small to cross chunk ends).
  */
-export async function readValuationsPlain(path: string): Promise<Map<string, ValuationBuild> | undefined> {
+export async function readValuationsPlain(path: string, chunkBytes?: number): Promise<Map<string, ValuationBuild> | undefined> {
   const builders = new Map<string, ValuationBuilder>();
-  const ok = await readPlainTable(path, (header, ctx) => new FastValuationSink(header, ctx, builders));
+  const ok = await readPlainTable(path, (header, ctx) => new FastValuationSink(header, ctx, builders), chunkBytes);
   if (!ok) return undefined;
   const out = new Map<string, ValuationBuild>();
   for (const [id, b] of builders) out.set(id, b.finish());
   return out;
 }
 
-/** The byte-level cash-flows reader alone: readCashFlowsCsv's flows, or undefined when handed back. */
-export async function readCashFlowsPlain(path: string): Promise<Map<string, CashFlowBuild> | undefined> {
-  const builders = new Map<string, CashFlowBuild>();
-  const ok = await readPlainTable(path, (header, ctx) => new FastCashFlowSink(header, ctx, builders));
-  return ok ? builders : undefined;
+/** The byte-level cash-flows reader alone: readCashFlowsCsv's flows, or undefined when handed back (`chunkBytes` as above). */
+export async function readCashFlowsPlain(path: string, chunkBytes?: number): Promise<Map<string, CashFlowBuild> | undefined> {
+  let sink: FastCashFlowSink | undefined;
+  const ok = await readPlainTable(path, (header, ctx, dataBytes) => (sink = new FastCashFlowSink(header, ctx, dataBytes)), chunkBytes);
+  return ok ? (sink as FastCashFlowSink).finish() : undefined;
 }
 
 /**

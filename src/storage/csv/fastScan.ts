@@ -6,6 +6,12 @@
  * Buffer and hands them to a `PlainRowSink`, which parses the fields it needs straight from the
  * bytes (`fastDate`, `fastDecimal`) and only decodes a field to text when the fast parse does not
  * apply (then the shared fieldParsers functions produce the very same value or problem).
+ * A sink may also offer a shortcut (`PlainRowSink.run`) that takes whole runs of lines of the
+ * previous row's portfolio in one loop, with no call, string or object per row: the id bytes
+ * are compared with the previous row's, dates come from a month table, values are an integer
+ * mantissa divided once by a power of ten, and rows go straight into typed arrays
+ * (`valuationRun` for valuations; the cash-flows reader has its own). Any line a shortcut does
+ * not take goes through the general path, which gives every value and problem.
  *
  * It hands the file back (returns false / undefined) whenever it meets something csv-parse
  * might read differently: a quote character anywhere, a bare CR, mixed LF and CRLF endings,
@@ -26,7 +32,8 @@ const MINUS = 45;
 const DOT = 46;
 const DASH = 45;
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+/** Exact powers of ten 10^0 .. 10^15 (doubles). */
+export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /**
  * The value of `-?digits[.digits]` text in buf[s, e), exactly `Number(text)`, or NaN when the
@@ -65,6 +72,23 @@ export function fastDecimal(buf: Uint8Array, s: number, e: number): number {
 }
 
 /**
+ * Epoch day of the first of each month and the month's length, at index year * 16 + month
+ * (year 0..9999, month 1..12), filled on first use: a length of 0 means not computed yet.
+ * The date parsers then need one table look-up per row instead of daysFromCivil's divisions.
+ */
+const MONTH_FIRST = new Int32Array(10000 * 16);
+const MONTH_LENGTH = new Uint8Array(10000 * 16);
+
+/** Fills the month table entry of a valid year (0..9999) and month (1..12); returns the month's length. */
+function fillMonth(year: number, month: number): number {
+  const key = year * 16 + month;
+  MONTH_FIRST[key] = daysFromCivil(year, month, 1);
+  const n = daysInMonth(year, month);
+  MONTH_LENGTH[key] = n;
+  return n;
+}
+
+/**
  * The epoch day of a strict `YYYY-MM-DD` date in buf[s, e) (same rule as parseIsoDate), or NaN
  * when the bytes are not exactly such a valid date (the caller then parses the text).
  */
@@ -82,11 +106,39 @@ export function fastDate(buf: Uint8Array, s: number, e: number): number {
   if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
     return NaN;
   }
-  const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
   const month = d5 * 10 + d6;
+  if (month < 1 || month > 12) return NaN;
+  const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+  const key = year * 16 + month;
+  const length = MONTH_LENGTH[key] || fillMonth(year, month);
   const day = d8 * 10 + d9;
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
-  return daysFromCivil(year, month, day);
+  if (day < 1 || day > length) return NaN;
+  return (MONTH_FIRST[key] as number) + day - 1;
+}
+
+/**
+ * fastDate for a date field between two commas: buf[i] and buf[i + 11] must be commas and
+ * buf[i + 1, i + 11) a strict YYYY-MM-DD date; its epoch day, or NaN. Reads buf[i, i + 12) only.
+ */
+export function commaDate(buf: Uint8Array, i: number): number {
+  if (buf[i] !== COMMA || buf[i + 5] !== DASH || buf[i + 8] !== DASH || buf[i + 11] !== COMMA) return NaN;
+  const d0 = (buf[i + 1] as number) - 48;
+  const d1 = (buf[i + 2] as number) - 48;
+  const d2 = (buf[i + 3] as number) - 48;
+  const d3 = (buf[i + 4] as number) - 48;
+  const d5 = (buf[i + 6] as number) - 48;
+  const d6 = (buf[i + 7] as number) - 48;
+  const d8 = (buf[i + 9] as number) - 48;
+  const d9 = (buf[i + 10] as number) - 48;
+  if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
+    return NaN;
+  }
+  const month = d5 * 10 + d6;
+  if (month < 1 || month > 12) return NaN;
+  const key = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 16 + month;
+  const day = d8 * 10 + d9;
+  if (day < 1 || day > (MONTH_LENGTH[key] || fillMonth(key >> 4, month))) return NaN;
+  return (MONTH_FIRST[key] as number) + day - 1;
 }
 
 /** True when buf[s, e) holds the same bytes as ref[0, refLen). */
@@ -158,24 +210,221 @@ export interface PlainRowSink {
   mismatch(found: number, line: number): boolean;
   /** The scan has consumed buf up to `end` (exclusive); scanFileRange calls it after each block. */
   blockEnd?(buf: Buffer, end: number): void;
+  /**
+   * An optional shortcut: takes consecutive lines from buf[pos, stop) that it reads without the
+   * general path (stop is just after a LF, so a scan for a non-digit byte ends there), counts
+   * each in `scanner.line` and `scanner.records`, and returns the start of the first line it did
+   * not take (pos when none). That line then goes through `row` / `mismatch` as usual, so a
+   * shortcut must take only lines whose outcome is exactly what `row` would give.
+   */
+  run?(buf: Buffer, pos: number, stop: number, scanner: PlainScanner): number;
 }
 
 /**
- * An optional shortcut for valuation rows: when a line is exactly `id,date,value` fields (in the
- * header's column order, other columns plain) with the same id bytes as the previous row, a
- * strict date and a positive value of at most 15 digits, the scanner parses it in one pass and
- * calls `fastRow`; every other line takes the general path (`row`).
+ * A valuation sink's side of the shortcut `valuationRun`: the column indices, the previous
+ * row's raw id bytes, and typed arrays the shortcut appends rows to.
  */
-export interface FusedValuationSink {
+export interface ValuationRunTarget {
   /** Column indices of portfolio_id, date and market_value. */
   readonly fusedPid: number;
   readonly fusedDate: number;
   readonly fusedValue: number;
-  /** The previous row's raw id bytes (refLen < 0: none). */
+  /** The previous row's raw id bytes (idRefLen <= 0: none; the shortcut then takes nothing). */
   readonly idRef: Uint8Array;
   readonly idRefLen: number;
-  /** A row of the previous row's portfolio with a valid date and a positive value. */
-  fastRow(date: number, value: number, line: number): void;
+  /** Row k taken is (runDates[k], runValues[k], runLines[k]); rows [0, runLength) are already there. */
+  readonly runDates: Int32Array;
+  readonly runValues: Float64Array;
+  readonly runLines: Int32Array;
+  readonly runLength: number;
+  /** The arrays are full with `length` rows: make them longer (geometrically), keeping those rows. */
+  runGrow(length: number): void;
+  /** The shortcut has stopped with `length` rows in the arrays. */
+  runDone(length: number): void;
+}
+
+/**
+ * The valuation shortcut for PlainRowSink.run: takes the lines of the previous row's portfolio
+ * (the same id bytes, so no decoding) with a strict date and a positive value of at most 15
+ * digits in plain `digits[.digits]` form, and appends them to the target's arrays; every other
+ * line is left to the general path. Only for sinks without a currency column to check.
+ *
+ * Exact: the value is the integer mantissa m < 10^15 divided by 10^k once, the same double as
+ * Number(text) (see fastDecimal).
+ */
+export function valuationRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: number, scanner: PlainScanner): number {
+  if (t.idRefLen <= 0) return pos;
+  if (scanner.fieldCount === 3 && t.fusedPid === 0 && t.fusedDate === 1 && t.fusedValue === 2) {
+    return idDateValueRun(t, buf, pos, stop, scanner);
+  }
+  let n = t.runLength;
+  const n0 = n;
+  for (;;) {
+    const next = valuationLine(t, buf, pos, stop, scanner.fieldCount, scanner.crlf, n, scanner.line + n - n0);
+    if (next < 0) break;
+    n++;
+    pos = next;
+    if (pos >= stop) break;
+  }
+  t.runDone(n);
+  scanner.line += n - n0;
+  scanner.records += n - n0;
+  return pos;
+}
+
+/** valuationRun for the columns portfolio_id,date,market_value in that order (the bench layout), in one loop. */
+function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: number, scanner: PlainScanner): number {
+  const len = t.idRefLen;
+  const ref = t.idRef;
+  const crlf = scanner.crlf;
+  let dates = t.runDates;
+  let values = t.runValues;
+  let lines = t.runLines;
+  let n = t.runLength;
+  const n0 = n;
+  let line = scanner.line;
+  // The shortest line, `id,YYYY-MM-DD,d` and LF, has len + 14 bytes: the fixed offsets below are in range.
+  const last = stop - len - 14;
+  while (pos <= last) {
+    let k = 0;
+    while (k < len && buf[pos + k] === ref[k]) k++;
+    if (k < len) break;
+    let i = pos + len;
+    if (buf[i] !== COMMA || buf[i + 5] !== DASH || buf[i + 8] !== DASH || buf[i + 11] !== COMMA) break;
+    const d0 = (buf[i + 1] as number) - 48;
+    const d1 = (buf[i + 2] as number) - 48;
+    const d2 = (buf[i + 3] as number) - 48;
+    const d3 = (buf[i + 4] as number) - 48;
+    const d5 = (buf[i + 6] as number) - 48;
+    const d6 = (buf[i + 7] as number) - 48;
+    const d8 = (buf[i + 9] as number) - 48;
+    const d9 = (buf[i + 10] as number) - 48;
+    if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
+      break;
+    }
+    const month = d5 * 10 + d6;
+    if (month < 1 || month > 12) break;
+    const key = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 16 + month;
+    const day = d8 * 10 + d9;
+    if (day < 1 || day > (MONTH_LENGTH[key] || fillMonth(key >> 4, month))) break;
+    // The value: digits[.digits], at most 15 digits, not zero. The LF at stop - 1 ends every loop.
+    i += 12;
+    let m = 0;
+    let digits = 0;
+    let c = buf[i] as number;
+    while (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      c = buf[++i] as number;
+    }
+    let frac = 0;
+    if (c === DOT) {
+      c = buf[++i] as number;
+      while (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        frac++;
+        c = buf[++i] as number;
+      }
+    }
+    digits += frac;
+    if (digits === 0 || digits > 15 || m === 0) break;
+    if (c === LF) {
+      if (crlf) break;
+      i++;
+    } else if (c === CR && crlf && buf[i + 1] === LF) {
+      i += 2;
+    } else {
+      break;
+    }
+    if (n === dates.length) {
+      t.runGrow(n);
+      dates = t.runDates;
+      values = t.runValues;
+      lines = t.runLines;
+    }
+    dates[n] = (MONTH_FIRST[key] as number) + day - 1;
+    values[n] = frac === 0 ? m : m / (POW10[frac] as number);
+    lines[n] = line++;
+    n++;
+    pos = i;
+  }
+  t.runDone(n);
+  scanner.line = line;
+  scanner.records += n - n0;
+  return pos;
+}
+
+/**
+ * The valuation shortcut for one line of any column order (other columns plain): appends row
+ * `n` and returns the next line's start, or -1 when the line must take the general path.
+ */
+function valuationLine(
+  t: ValuationRunTarget,
+  buf: Buffer,
+  pos: number,
+  stop: number,
+  fieldCount: number,
+  crlf: boolean,
+  n: number,
+  line: number,
+): number {
+  let i = pos;
+  let date = NaN;
+  let value = NaN;
+  for (let f = 0; f < fieldCount; f++) {
+    if (f > 0) {
+      if (i >= stop || buf[i] !== COMMA) return -1;
+      i++;
+    }
+    if (f === t.fusedPid) {
+      const len = t.idRefLen;
+      if (i + len > stop) return -1;
+      const ref = t.idRef;
+      for (let k = 0; k < len; k++) if (buf[i + k] !== ref[k]) return -1;
+      i += len;
+    } else if (f === t.fusedDate) {
+      if (i + 10 > stop) return -1;
+      date = fastDate(buf, i, i + 10);
+      if (date !== date) return -1;
+      i += 10;
+    } else if (f === t.fusedValue) {
+      let m = 0;
+      let digits = 0;
+      let frac = -1;
+      for (; i < stop; i++) {
+        const c = buf[i] as number;
+        if (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          digits++;
+          if (frac >= 0) frac++;
+        } else if (c === DOT && frac < 0) {
+          frac = 0;
+        } else {
+          break;
+        }
+      }
+      if (digits === 0 || digits > 15 || m === 0) return -1;
+      // Exact: see fastDecimal.
+      value = frac <= 0 ? m : m / (POW10[frac] as number);
+    } else {
+      for (; i < stop; i++) {
+        const c = buf[i] as number;
+        if (c === COMMA || c === LF || c === CR) break;
+        if (c === QUOTE) return -1;
+      }
+    }
+  }
+  if (i >= stop) return -1;
+  let next: number;
+  const c = buf[i];
+  if (c === LF && !crlf) next = i + 1;
+  else if (c === CR && crlf && i + 1 < stop && buf[i + 1] === LF) next = i + 2;
+  else return -1;
+  if (n === t.runDates.length) t.runGrow(n);
+  t.runDates[n] = date;
+  t.runValues[n] = value;
+  t.runLines[n] = line;
+  return next;
 }
 
 /** Why a scan stopped early. */
@@ -193,177 +442,16 @@ export class PlainScanner {
   stop: ScanStop | undefined;
   /** File offset of byte 0 of the buffer being scanned (set by scanFileRange). */
   base = 0;
-  /** The fused path's last year * 100 + month, its first epoch day and its length. */
-  private ym = -1;
-  private monthStart = 0;
-  private monthDays = 0;
-  /** The fused columns are exactly portfolio_id,date,market_value in that order. */
-  private readonly idDateValue: boolean;
 
   constructor(
     readonly fieldCount: number,
     readonly crlf: boolean,
     readonly sink: PlainRowSink,
     firstLine: number,
-    readonly fused?: FusedValuationSink,
   ) {
     this.starts = new Int32Array(fieldCount + 1);
     this.ends = new Int32Array(fieldCount + 1);
     this.line = firstLine;
-    this.idDateValue = fused !== undefined && fieldCount === 3 && fused.fusedPid === 0 && fused.fusedDate === 1 && fused.fusedValue === 2;
-  }
-
-  /**
-   * fastDate on buf[i, i + 10), with the month's first epoch day and length kept from the
-   * previous call (daysFromCivil is linear in the day of the month). NaN when not a valid date.
-   */
-  private cachedDate(buf: Buffer, i: number, end: number): number {
-    if (i + 10 > end || buf[i + 4] !== DASH || buf[i + 7] !== DASH) return NaN;
-    const d0 = (buf[i] as number) - 48;
-    const d1 = (buf[i + 1] as number) - 48;
-    const d2 = (buf[i + 2] as number) - 48;
-    const d3 = (buf[i + 3] as number) - 48;
-    const d5 = (buf[i + 5] as number) - 48;
-    const d6 = (buf[i + 6] as number) - 48;
-    const d8 = (buf[i + 8] as number) - 48;
-    const d9 = (buf[i + 9] as number) - 48;
-    if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
-      return NaN;
-    }
-    const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
-    const month = d5 * 10 + d6;
-    const ym = year * 100 + month;
-    if (ym !== this.ym) {
-      if (month < 1 || month > 12) return NaN;
-      this.ym = ym;
-      this.monthStart = daysFromCivil(year, month, 1);
-      this.monthDays = daysInMonth(year, month);
-    }
-    const day = d8 * 10 + d9;
-    if (day < 1 || day > this.monthDays) return NaN;
-    return this.monthStart + day - 1;
-  }
-
-  /**
-   * The FusedValuationSink shortcut for the column order portfolio_id,date,market_value (no
-   * other column), over consecutive lines: takes lines while they qualify and returns the start
-   * of the first line that does not (or `end`), which then takes the general path.
-   */
-  private fusedRun(buf: Buffer, pos: number, end: number, fused: FusedValuationSink): number {
-    const len = fused.idRefLen;
-    if (len < 0) return pos;
-    const ref = fused.idRef;
-    const crlf = this.crlf;
-    let line = this.line;
-    let taken = 0;
-    for (;;) {
-      let i = pos;
-      if (i + len + 13 > end) break;
-      let k = 0;
-      while (k < len && buf[i + k] === ref[k]) k++;
-      if (k < len) break;
-      i += len;
-      if (buf[i] !== COMMA || buf[i + 11] !== COMMA) break;
-      const date = this.cachedDate(buf, i + 1, end);
-      if (date !== date) break;
-      i += 12;
-      let m = 0;
-      let digits = 0;
-      let frac = -1;
-      for (; i < end; i++) {
-        const c = buf[i] as number;
-        if (c >= 48 && c <= 57) {
-          m = m * 10 + (c - 48);
-          digits++;
-          if (frac >= 0) frac++;
-        } else if (c === DOT && frac < 0) {
-          frac = 0;
-        } else {
-          break;
-        }
-      }
-      if (digits === 0 || digits > 15 || m === 0) break;
-      let next: number;
-      if (i >= end) next = end;
-      else {
-        const c = buf[i];
-        if (c === LF && !crlf) next = i + 1;
-        else if (c === CR && crlf && i + 1 < end && buf[i + 1] === LF) next = i + 2;
-        else break;
-      }
-      // Exact: see fastDecimal.
-      fused.fastRow(date, frac <= 0 ? m : m / (POW10[frac] as number), line++);
-      taken++;
-      pos = next;
-      if (pos >= end) break;
-    }
-    this.line = line;
-    this.records += taken;
-    return pos;
-  }
-
-  /**
-   * The FusedValuationSink shortcut for the line at buf[pos]: returns the next line's start, or
-   * -1 when the line must take the general path (nothing has been recorded then).
-   */
-  private fusedLine(buf: Buffer, pos: number, end: number, fused: FusedValuationSink): number {
-    const n = this.fieldCount;
-    let i = pos;
-    let date = NaN;
-    let value = NaN;
-    for (let f = 0; f < n; f++) {
-      if (f > 0) {
-        if (i >= end || buf[i] !== COMMA) return -1;
-        i++;
-      }
-      if (f === fused.fusedPid) {
-        const len = fused.idRefLen;
-        if (len < 0 || i + len > end) return -1;
-        const ref = fused.idRef;
-        for (let k = 0; k < len; k++) if (buf[i + k] !== ref[k]) return -1;
-        i += len;
-      } else if (f === fused.fusedDate) {
-        date = this.cachedDate(buf, i, end);
-        if (date !== date) return -1;
-        i += 10;
-      } else if (f === fused.fusedValue) {
-        let m = 0;
-        let digits = 0;
-        let frac = -1;
-        for (; i < end; i++) {
-          const c = buf[i] as number;
-          if (c >= 48 && c <= 57) {
-            m = m * 10 + (c - 48);
-            digits++;
-            if (frac >= 0) frac++;
-          } else if (c === DOT && frac < 0) {
-            frac = 0;
-          } else {
-            break;
-          }
-        }
-        if (digits === 0 || digits > 15 || m === 0) return -1;
-        // Exact: see fastDecimal.
-        value = frac <= 0 ? m : m / (POW10[frac] as number);
-      } else {
-        for (; i < end; i++) {
-          const c = buf[i] as number;
-          if (c === COMMA || c === LF || c === CR) break;
-          if (c === QUOTE) return -1;
-        }
-      }
-    }
-    let next: number;
-    if (i >= end) next = end;
-    else {
-      const c = buf[i];
-      if (c === LF && !this.crlf) next = i + 1;
-      else if (c === CR && this.crlf && i + 1 < end && buf[i + 1] === LF) next = i + 2;
-      else return -1;
-    }
-    this.records++;
-    fused.fastRow(date, value, this.line++);
-    return next;
   }
 
   /**
@@ -371,17 +459,16 @@ export class PlainScanner {
    * file, the last one. Returns false when the scan stopped (see `stop`).
    */
   scan(buf: Buffer, pos: number, end: number): boolean {
-    const fused = this.fused;
+    const sink = this.sink;
+    // The sink's shortcut sees only LF-terminated lines (a last line without one goes the general way).
+    const stop = sink.run === undefined || pos >= end ? pos : buf[end - 1] === LF ? end : buf.lastIndexOf(LF, end - 1) + 1;
     while (pos < end) {
-      if (this.idDateValue) {
-        pos = this.fusedRun(buf, pos, end, fused as FusedValuationSink);
+      if (pos < stop) {
+        pos = sink.run!(buf, pos, stop, this);
         if (pos >= end) break;
       }
-      let next = fused === undefined || this.idDateValue ? -1 : this.fusedLine(buf, pos, end, fused);
-      if (next < 0) {
-        next = this.generalLine(buf, pos, end);
-        if (next < 0) return false;
-      }
+      const next = this.generalLine(buf, pos, end);
+      if (next < 0) return false;
       pos = next;
     }
     return true;
@@ -448,6 +535,10 @@ export class PlainScanner {
  * Feeds the lines of file bytes [start, end) to a scanner in chunks. `start` must be a line
  * start; `end` a line start or the file size. `onChunk` runs after each chunk (for async
  * work the sink queued). Returns false when the scanner stopped.
+ *
+ * Two buffers take turns: the next chunk is read (in libuv's thread pool) while this one is
+ * scanned. The partial line at the end of a chunk moves to the start of the next buffer, so
+ * every scanned block starts at offset 0 and ends just after a LF (or at the end of the range).
  */
 export async function scanFileRange(
   fh: FileHandle,
@@ -457,38 +548,66 @@ export async function scanFileRange(
   onChunk?: () => Promise<void>,
   chunkBytes = CHUNK_BYTES,
 ): Promise<boolean> {
-  let buf = Buffer.allocUnsafe(Math.max(16, Math.min(chunkBytes, end - start)));
+  const size = Math.max(16, Math.min(chunkBytes, end - start));
+  let buf: Buffer = Buffer.allocUnsafe(size);
+  let spare: Buffer | undefined;
   let carry = 0;
   let pos = start;
-  while (pos < end) {
-    if (carry === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, carry);
-      buf = bigger;
+  const read = (into: Buffer, at: number): Promise<number> =>
+    fh.read(into, at, Math.min(into.length - at, end - pos), pos).then((r) => r.bytesRead);
+  let pending: Promise<number> | undefined = pos < end ? read(buf, 0) : undefined;
+  try {
+    while (pending !== undefined) {
+      const bytesRead = await pending;
+      pending = undefined;
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      const filled = carry + bytesRead;
+      const lastNl = buf.lastIndexOf(LF, filled - 1);
+      if (lastNl < carry) {
+        // No line end in the new bytes: read on into the same buffer (doubled when full).
+        carry = filled;
+        if (pos < end) {
+          if (carry === buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length * 2);
+            buf.copy(bigger, 0, 0, carry);
+            buf = bigger;
+          }
+          pending = read(buf, carry);
+        }
+        continue;
+      }
+      const blockEnd = lastNl + 1;
+      const rest = filled - blockEnd;
+      let next = buf;
+      if (pos < end) {
+        next = spare !== undefined && spare.length >= buf.length ? spare : Buffer.allocUnsafe(buf.length);
+        buf.copy(next, 0, blockEnd, filled);
+        pending = read(next, rest);
+      }
+      scanner.base = pos - filled;
+      if (!scanner.scan(buf, 0, blockEnd)) return false;
+      scanner.sink.blockEnd?.(buf, blockEnd);
+      if (next === buf) {
+        if (rest > 0) buf.copy(buf, 0, blockEnd, filled);
+      } else {
+        spare = buf;
+        buf = next;
+      }
+      carry = rest;
+      if (onChunk) await onChunk();
     }
-    const { bytesRead } = await fh.read(buf, carry, Math.min(buf.length - carry, end - pos), pos);
-    if (bytesRead === 0) break;
-    pos += bytesRead;
-    const filled = carry + bytesRead;
-    const lastNl = buf.lastIndexOf(LF, filled - 1);
-    if (lastNl < carry) {
-      carry = filled;
-      continue;
+    if (carry > 0) {
+      scanner.base = pos - carry;
+      if (!scanner.scan(buf, 0, carry)) return false;
+      scanner.sink.blockEnd?.(buf, carry);
+      if (onChunk) await onChunk();
     }
-    scanner.base = pos - filled;
-    if (!scanner.scan(buf, 0, lastNl + 1)) return false;
-    scanner.sink.blockEnd?.(buf, lastNl + 1);
-    carry = filled - (lastNl + 1);
-    if (carry > 0) buf.copy(buf, 0, lastNl + 1, filled);
-    if (onChunk) await onChunk();
+    return true;
+  } finally {
+    // The caller closes the file next: no read may still be running then.
+    if (pending !== undefined) await pending.catch(() => 0);
   }
-  if (carry > 0) {
-    scanner.base = pos - carry;
-    if (!scanner.scan(buf, 0, carry)) return false;
-    scanner.sink.blockEnd?.(buf, carry);
-    if (onChunk) await onChunk();
-  }
-  return true;
 }
 
 /** Opens a file for the fast path; undefined when it cannot be opened (csv-parse reports why). */

@@ -7,21 +7,34 @@
 type TypedArray = Int32Array | Float64Array | Uint8Array;
 type TypedArrayCtor<T extends TypedArray> = new (length: number) => T;
 
-/** An append-only column of numbers backed by a typed array of the given kind. */
+/** One zero-length array per kind, shared by the columns that have no values yet (it cannot be written). */
+const EMPTY = new Map<TypedArrayCtor<TypedArray>, TypedArray>();
+
+function empty<T extends TypedArray>(ctor: TypedArrayCtor<T>): T {
+  let e = EMPTY.get(ctor);
+  if (e === undefined) EMPTY.set(ctor, (e = new ctor(0)));
+  return e as T;
+}
+
+/**
+ * An append-only column of numbers backed by a typed array of the given kind. The array is
+ * allocated on the first push (`initialCapacity` values), so a column that gets its values by
+ * `adopt` never allocates one.
+ */
 export class GrowableColumn<T extends TypedArray> {
   private data: T;
   length = 0;
 
   constructor(
     private readonly ctor: TypedArrayCtor<T>,
-    initialCapacity = 16,
+    private readonly initialCapacity = 16,
   ) {
-    this.data = new ctor(initialCapacity);
+    this.data = empty(ctor);
   }
 
   push(value: number): void {
     if (this.length === this.data.length) {
-      const bigger = new this.ctor(this.data.length * 2);
+      const bigger = new this.ctor(Math.max(this.initialCapacity, 4, this.data.length * 2));
       bigger.set(this.data);
       this.data = bigger;
     }
@@ -30,6 +43,21 @@ export class GrowableColumn<T extends TypedArray> {
 
   get(index: number): number {
     return this.data[index] as number;
+  }
+
+  /**
+   * Makes `data` the column's values (no copy; it may be a view of a larger array): for rows
+   * read in bulk elsewhere, which nothing else writes afterwards. A later push first copies
+   * them into a larger array of the column's own.
+   */
+  adopt(data: T): void {
+    this.data = data;
+    this.length = data.length;
+  }
+
+  /** The appended values as a view (no copy), valid until the next push. */
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
   }
 
   /** A copy holding exactly the appended values. */
