@@ -86,6 +86,27 @@ describe('the month table behind fastDate and commaDate', () => {
 });
 
 describe('the portfolio_id,date,market_value shortcut', () => {
+  it('declines a month 13-99 even when year * 16 + month matches the previous row\'s month', async () => {
+    // 2016-17 and 2015-33 would land on 2017-01's table entry; each bad date follows a 2017-01 row of the same run.
+    const bad = ['2016-17-05', '2015-33-06', '2017-00-07', '2017-13-08', '2017-02-29', '2017-01-32', '2017-01-00'];
+    const lines = ['portfolio_id,date,market_value', 'P1,2017-01-02,10'];
+    bad.forEach((d, k) => lines.push(`P1,2017-01-${String(10 + k)},${k + 1}.5`, `P1,${d},${k + 20}`));
+    const path = await csvFile('v.csv', lines.join('\n') + '\n');
+    const slow = (await readValuationsCsv(path)).get('P1')!;
+    const fast = (await readValuationsPlain(path))!.get('P1')!;
+    const groups: ValuationGroup[] = [];
+    await scanValuationGroups(path, undefined, (g) => {
+      groups.push(g);
+    });
+    expect(slow.problems.problems.map((p) => p.line)).toEqual([4, 6, 8, 10, 12, 14, 16]);
+    for (const got of [fast, groups[0]!]) {
+      expect([...got.dates]).toEqual([...slow.dates]);
+      expect([...got.values]).toEqual([...slow.values]);
+    }
+    expect(fast.problems.problems).toEqual(slow.problems.problems);
+    expect(groups[0]!.problems).toEqual(slow.problems.problems);
+  });
+
   it('long and short values in runs of one portfolio load as the csv-parse loader reads them', async () => {
     // 16 and 17 digits: past the exact range of the mantissa, where only the text parser is right.
     const long = fc

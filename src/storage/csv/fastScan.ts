@@ -283,6 +283,10 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
   let n = t.runLength;
   const n0 = n;
   let line = scanner.line;
+  // The last row's year * 100 + month, its month's first epoch day and length.
+  let ym = -1;
+  let monthFirst = 0;
+  let monthLength = 0;
   // The shortest line, `id,YYYY-MM-DD,d` and LF, has len + 14 bytes: the fixed offsets below are in range.
   const last = stop - len - 14;
   while (pos <= last) {
@@ -302,31 +306,41 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
     if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
       break;
     }
-    const month = d5 * 10 + d6;
-    if (month < 1 || month > 12) break;
-    const key = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 16 + month;
+    // year * 100 + month is one number per YYYY-MM text, valid or not (unlike the table's year * 16 + month).
+    const yearMonth = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 100 + d5 * 10 + d6;
+    if (yearMonth !== ym) {
+      const month = d5 * 10 + d6;
+      if (month < 1 || month > 12) break;
+      const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+      const key = year * 16 + month;
+      ym = yearMonth;
+      monthLength = MONTH_LENGTH[key] || fillMonth(year, month);
+      monthFirst = MONTH_FIRST[key] as number;
+    }
     const day = d8 * 10 + d9;
-    if (day < 1 || day > (MONTH_LENGTH[key] || fillMonth(key >> 4, month))) break;
+    if (day < 1 || day > monthLength) break;
     // The value: digits[.digits], at most 15 digits, not zero. The LF at stop - 1 ends every loop.
     i += 12;
+    const s = i;
     let m = 0;
-    let digits = 0;
     let c = buf[i] as number;
     while (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
-      digits++;
       c = buf[++i] as number;
     }
+    let dot = 0;
     let frac = 0;
     if (c === DOT) {
-      c = buf[++i] as number;
+      dot = 1;
+      const f = ++i;
+      c = buf[i] as number;
       while (c >= 48 && c <= 57) {
         m = m * 10 + (c - 48);
-        frac++;
         c = buf[++i] as number;
       }
+      frac = i - f;
     }
-    digits += frac;
+    const digits = i - s - dot;
     if (digits === 0 || digits > 15 || m === 0) break;
     if (c === LF) {
       if (crlf) break;
@@ -342,7 +356,7 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
       values = t.runValues;
       lines = t.runLines;
     }
-    dates[n] = (MONTH_FIRST[key] as number) + day - 1;
+    dates[n] = monthFirst + day - 1;
     values[n] = frac === 0 ? m : m / (POW10[frac] as number);
     lines[n] = line++;
     n++;
