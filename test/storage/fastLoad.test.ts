@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadPortfolios, type PortfolioLoad } from '../../src/storage/csv/loadPortfolios.js';
-import { packFlows, readCashFlowsCsv, unpackFlows, type CashFlowBuild } from '../../src/storage/csv/cashFlows.js';
+import { CashFlowBuild, packFlows, readCashFlowsCsv, unpackFlows } from '../../src/storage/csv/cashFlows.js';
+import { Money } from '../../src/engine/money.js';
 import {
   loadPortfoliosFast,
   readCashFlowsPlain,
@@ -441,6 +442,54 @@ describe('fast valuations reader: read sizes', () => {
         expect(await read(chunkBytes)).toEqual(await read());
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('CashFlowBuild.finish', () => {
+  it('sorts by (date, timing) keeping file order, nets equal keys exactly and reports flows outside the range (oracle)', () => {
+    const flow = fc.record({
+      day: fc.integer({ min: 0, max: 6 }),
+      timing: fc.constantFrom(0, 1, 2),
+      amount: fc.oneof(
+        fc.integer({ min: -9_999_999, max: 9_999_999 }).map((c) => (c / 100).toFixed(2)),
+        fc.constantFrom('0.1', '0.2', '-0.3', '12345678901234567.25', '-0.1000000000000000055511151231257827', '1e3'),
+      ),
+    });
+    const range = fc.option(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(flow, { maxLength: 30 }), range, (flows, r) => {
+        const base = JAN1_2024;
+        const b = new CashFlowBuild('P1', 'c.csv');
+        flows.forEach((f, k) => b.add(base + f.day, new Money(f.amount), f.amount, f.timing, k + 2));
+        const lim = r === undefined ? undefined : { first: base + Math.min(...r), last: base + Math.max(...r) };
+        const got = b.finish(lim);
+        // The specification, written plainly.
+        const rows = flows.map((f, k) => ({ ...f, line: k + 2 }));
+        rows.sort((x, y) => x.day * 4 + x.timing - (y.day * 4 + y.timing) || x.line - y.line);
+        const want = { dates: [] as number[], amounts: [] as number[], timing: [] as number[] };
+        const problems: number[] = [];
+        for (let k = 0; k < rows.length; ) {
+          let j = k;
+          while (j < rows.length && rows[j]!.day === rows[k]!.day && rows[j]!.timing === rows[k]!.timing) j++;
+          const group = rows.slice(k, j);
+          const date = base + rows[k]!.day;
+          if (lim !== undefined && (date < lim.first || date > lim.last)) problems.push(...group.map((g) => g.line));
+          else {
+            want.dates.push(date);
+            want.timing.push(rows[k]!.timing);
+            want.amounts.push(group.reduce((s, g) => s.plus(new Money(g.amount)), new Money(0)).toNumber());
+          }
+          k = j;
+        }
+        expect({ dates: plain(got.dates), amounts: plain(got.amounts), timing: [...got.timing] }).toEqual({
+          dates: plain(want.dates),
+          amounts: plain(want.amounts),
+          timing: want.timing,
+        });
+        expect(b.problems.problems.map((p) => p.line)).toEqual(problems);
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -77,42 +77,63 @@ export class CashFlowBuild {
    */
   finish(range: { first: number; last: number } | undefined): CashFlowSeries {
     const n = this.length;
-    const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = this.dates.get(i) * 4 + this.timing.get(i);
-    const key = (i: number): number => keys[i] as number;
-    const order = ascendingOrder(keys);
-    const at = (k: number): number => (order ? (order[k] as number) : k);
-    const dates: number[] = [];
-    const amounts: number[] = [];
-    const timing: number[] = [];
+    const dates = this.dates.view();
+    const amounts = this.amounts.view();
+    const timing = this.timing.view();
+    // Order by (date, timing code): the key date * 4 + code; ties keep file order (stable).
+    let order: Uint32Array | undefined;
+    for (let i = 1; i < n; i++) {
+      if ((dates[i] as number) * 4 + (timing[i] as number) < (dates[i - 1] as number) * 4 + (timing[i - 1] as number)) {
+        const keys = new Float64Array(n);
+        for (let r = 0; r < n; r++) keys[r] = (dates[r] as number) * 4 + (timing[r] as number);
+        order = ascendingOrder(keys);
+        break;
+      }
+    }
+    const outDates = new Int32Array(n);
+    const outAmounts = new Float64Array(n);
+    const outTiming = new Uint8Array(n);
+    let m = 0;
     let k = 0;
     while (k < n) {
-      const i = at(k);
-      const date = this.dates.get(i);
-      let j = k;
-      const group: number[] = [];
-      while (j < n && key(at(j)) === key(i)) group.push(at(j++));
-      k = j;
+      const i = order === undefined ? k : (order[k] as number);
+      const date = dates[i] as number;
+      const code = timing[i] as number;
+      let j = k + 1;
+      while (j < n) {
+        const g = order === undefined ? j : (order[j] as number);
+        if (dates[g] !== date || timing[g] !== code) break;
+        j++;
+      }
       if (range !== undefined && (date < range.first || date > range.last)) {
         const side =
           date < range.first
             ? `before portfolio '${this.portfolioId}''s first valuation on ${formatIsoDate(range.first)}`
             : `after portfolio '${this.portfolioId}''s last valuation on ${formatIsoDate(range.last)}`;
-        for (const g of group) {
+        for (let q = k; q < j; q++) {
           this.problems.add({
             file: this.file,
-            line: this.lines.get(g),
+            line: this.lines.get(order === undefined ? q : (order[q] as number)),
             field: 'date',
             message: `flow on ${formatIsoDate(date)} is ${side}`,
           });
         }
-        continue;
+      } else {
+        outDates[m] = date;
+        outTiming[m] = code;
+        if (j - k === 1) {
+          outAmounts[m] = amounts[i] as number;
+        } else {
+          const group: Money[] = [];
+          for (let q = k; q < j; q++) group.push(this.money(order === undefined ? q : (order[q] as number)));
+          outAmounts[m] = toFloat(sumExact(group));
+        }
+        m++;
       }
-      dates.push(date);
-      timing.push(this.timing.get(i));
-      amounts.push(group.length === 1 ? this.amounts.get(i) : toFloat(sumExact(group.map((g) => this.money(g)))));
+      k = j;
     }
-    return { dates: Int32Array.from(dates), amounts: Float64Array.from(amounts), timing: Uint8Array.from(timing) };
+    if (m === n) return { dates: outDates, amounts: outAmounts, timing: outTiming };
+    return { dates: outDates.slice(0, m), amounts: outAmounts.slice(0, m), timing: outTiming.slice(0, m) };
   }
 }
 
