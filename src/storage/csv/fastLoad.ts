@@ -1,10 +1,11 @@
 /**
  * Fast whole-file loaders for the plain CSV layout (fastScan.ts), with exactly the results and
- * problems of the csv-parse loaders (valuations.ts, cashFlows.ts): they fill the same builders
- * (`ValuationBuilder`, `CashFlowBuild`) in the same order, call the same field parsers whenever
- * a field is not in the fast form, and hand the whole file to the csv-parse loader when the
- * scanner meets anything it does not take (a quote, a bare CR, mixed line endings, a leading
- * empty line, an empty or header-only or unreadable file).
+ * problems of the csv-parse loaders (valuations.ts, cashFlows.ts): they give the same builders
+ * (`ValuationBuilder`, `CashFlowBuild`) the same rows in the same order (cash-flow rows are
+ * gathered in flat columns first and handed to their builds at the end), call the same field
+ * parsers whenever a field is not in the fast form, and hand the whole file to the csv-parse
+ * loader when the scanner meets anything it does not take (a quote, a bare CR, mixed line
+ * endings, a leading empty line, an empty or header-only or unreadable file).
  */
 import { toFloat, type Money } from '../../engine/money.js';
 import { TIMING_DEFAULT, TIMING_END, TIMING_START } from '../../engine/types.js';
