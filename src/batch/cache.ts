@@ -6,7 +6,8 @@
  * guarantees: a reader only ever sees a complete entry that was written for its key, or a miss;
  * damage (truncation, flipped bytes) is detected by a checksum, reported as 'corrupt' and never
  * trusted; a writer killed at any point costs recomputation, never a wrong result; several
- * processes and threads may share the directory at once without locks.
+ * processes and threads may share the directory at once without locks (one lock file only keeps
+ * two compactions from doing the same work).
  *
  * Layout (format perfcalc-cache/2): pack files `<dir>/<base36 ms>-<pid>-<thread>-<12 hex>.pack`.
  * Each handle (one per process or worker thread) appends the entries it puts to its own pack,
@@ -15,52 +16,58 @@
  * complete and immutable, a temp pack (a writer killed before flush) is invisible to everyone
  * else and removed after `STRAY_TEMP_AGE_MS`. After a flush the handle starts a new pack on its
  * next put. Per-file entries (perfcalc-cache/1, one `<2 hex>/<key>.json` each, replaced by this
- * because creating and renaming 10,000 files cost 3-9 s per cold run, mostly kernel time) are
- * ignored (misses) and removed by `prune` and `clear`.
+ * because creating and renaming 10,000 files cost 4-10 s per cold run here, mostly kernel time)
+ * are ignored (misses) and removed by `prune` and `clear`.
  *
  * A pack, all integers little-endian:
  *   "perfcalc-cache/2"                                   16 bytes
  *   entries: "PCR2", key (32 bytes), createdAt (f64 ms), length (u32), crc (u32), value (length bytes)
  *   index: per entry key (32), offset of the entry (u48 + 2 zero bytes), length (u32), createdAt (f64), crc (u32)
- *   footer: offset of the index (u48 + 2), entry count (u32), CRC-32 of index + these 12 bytes (u32), "perfcalc-index/2"
+ *   footer (48 bytes): offset of the index (u48 + 2), oldest and newest createdAt (f64 each), entry count (u32),
+ *     CRC-32 of the index followed by the footer's first 28 bytes (u32), "perfcalc-index/2"
  * An entry's crc is CRC-32 of its header bytes 4..48 (key, createdAt, length) followed by the
  * value (JSON.stringify, UTF-8), so it binds the value to its key and time: `get` preads the
  * entry and checks header against index and crc before JSON.parse; a mismatch is 'corrupt'. A
  * pack whose footer or index is damaged (e.g. truncated) is read entry by entry from the start
  * instead: complete entries with good checksums are used, an entry cut short is 'corrupt', and
  * the rest is lost (misses). CRC-32 (zlib.crc32), not sha256: it guards against accidental
- * damage, not forgery (the key already addresses the content), at ~2.5 GB/s.
+ * damage, not forgery (the key already addresses the content), at 1-2 GB/s here.
  *
- * Reading: on its first `get` a handle opens every published pack and loads the indexes into a
- * Map (~1 us per entry); it keeps the descriptors, so a pack that a compaction deletes meanwhile
- * stays readable; `flush()` closes them and forgets the Map (the next `get` reloads). Packs
+ * Reading: on its first `get` a handle opens every published pack and reads the indexes into an
+ * open-addressing hash table whose keys are compared in place in the index bytes (no string or
+ * object per entry: 10,000 entries in 10-13 ms, 70,000 in 20-70 ms here, where a Map of hex
+ * strings to objects took 27-70 and 130-230 ms); it keeps the descriptors, so a pack that a
+ * compaction deletes meanwhile stays readable; `flush()` closes them and forgets the table (the next `get` reloads). Packs
  * published by other handles after that load are not seen until then: a miss, recomputed. When
  * several entries hold a key the newest wins: larger createdAt, then the later pack name, then
  * the later entry in the pack; a handle sees its own puts at once, before its flush. A corrupt
  * entry is reported once per handle, then the key is a miss; the recomputed entry is newer and
  * wins for every later reader, and `prune` drops the damaged one.
  *
- * Keeping packs few: each flush that published a pack (nightly, one per worker) also removes
- * stray temp packs, deletes packs none of whose entries is live (every entry expired at the
- * time of the handle's latest put, or superseded by a newer entry of its key in another pack;
- * from the indexes alone, no data read), and when more than `maxPacks` (default 32) remain,
- * merges the smallest half into one new pack (entries copied and checked, published, then the
- * old packs deleted). Entries expire within the TTL, so a nightly run with changed inputs keeps
- * about (TTL in days x workers) packs. `prune` additionally reads and checks every live entry
- * and rewrites every pack with a dead entry. Compactions that race (two processes) can only
+ * Keeping packs few: each flush that published a pack (nightly, one per worker) also compacts:
+ * it removes stray temp packs and, from the footers alone (no index or data read), deletes packs
+ * whose newest entry has expired by the time of the handle's latest put. Only when more than
+ * `maxPacks` (default 32) packs remain, or one is damaged, does it read the indexes: then packs
+ * with no live entry (all expired or superseded by a newer entry of their key) are deleted, and
+ * the smallest packs are merged into one new pack so that maxPacks / 2 remain (live entries
+ * copied and checked, the new pack published, then the old ones deleted). Every entry expires
+ * within the TTL, so a nightly run with changed inputs keeps about (TTL in days x packs per run)
+ * packs. `prune` reads and checks every entry that is not expired and rewrites every pack with
+ * a dead (expired, corrupt or superseded) entry. Compactions that race (two processes) can only
  * duplicate an entry or lose one to a recomputation: a pack is deleted only after the entries
- * kept from it are in a published pack. A `.compact.lock` file keeps two flushes from merging
- * at once (skipped when taken; removed by prune when stale).
+ * kept from it are in a published pack. A `.compact.lock` file keeps two flushes from compacting
+ * at once (the second skips; a lock older than the stray-temp age is stale).
  *
  * No fsync: an entry lost to a power cut is a recomputation, and a damaged one is caught by its
  * checksum. Reads and writes are synchronous on purpose (a pread is ~5 us; a thread-pool round
  * trip ~50-180 us on the 2-core machine this was measured on). Measured there (Node 22, ext4, 2
- * cores shared with other jobs, load 2.5-4), `node bench/probes/cache.mjs --src <per-file tree>
+ * cores shared with other jobs, load about 3), `node bench/probes/cache.mjs --src <per-file tree>
  * --src .`, 10,000 entries of 3.4 KB JSON (16 result rows), medians of 3 in two sessions:
- *   putSync x 10,000 + flush: 0.37-0.49 s (flush 0.02-0.03 s), of which JSON.stringify alone is
- *     0.31-0.38 s; one file per entry took 6.1-8.4 s (user 1.0-1.4 s, system 3.8-7.1 s).
- *   a fresh handle's get of all 10,000: 0.50-0.60 s (index load ~0.03-0.07 s), of which
- *     JSON.parse alone is 0.33-0.35 s; one file per entry took 0.73-0.81 s.
+ *   putSync x 10,000 + flush: 0.44-0.46 s (flush 0.01-0.02 s), of which JSON.stringify alone is
+ *     0.32 s; one file per entry took 5.0 s (user 0.9-1.0 s, system 3.8-4.0 s; 6.1-8.4 s in
+ *     earlier sessions). Two handles (the two scan workers): 0.48 s.
+ *   a fresh handle's get of all 10,000: 0.44-0.51 s, of which JSON.parse alone is 0.34-0.35 s;
+ *     one file per entry took 0.67-0.69 s.
  *   disk: one 35.7 MB pack instead of 10,000 files of 36.3 MB.
  *
  * Values must be JSON values (numbers finite: NaN and Infinity would come back as null); the cache
@@ -131,7 +138,7 @@ export interface PruneReport {
   expired: number;
   /** Entries dropped because they failed their checks (a damaged pack's unreadable remainder counts as one). */
   corrupt: number;
-  /** Temp packs older than the stray-temp age (and a stale compaction lock) removed. */
+  /** Temp packs (and old-format temp files, and a stale compaction lock) older than the stray-temp age, removed. */
   tempFiles: number;
   /** Live entries kept. */
   kept: number;
@@ -148,7 +155,11 @@ export interface PruneReport {
 /** What a flush did: entries published, and the error that kept it from publishing or compacting, if any. */
 export interface FlushReport {
   published: number;
-  /** The automatic compaction after publishing; null when none ran (nothing published, or another process was compacting). */
+  /**
+   * The automatic compaction after publishing (see the header); null when none ran (nothing
+   * published, or another handle was compacting). When it read footers only, `kept` is the
+   * number of entries in the packs it kept, counting a key once per pack that holds it.
+   */
   compaction: PruneReport | null;
   error?: string;
 }
@@ -260,7 +271,8 @@ function newPackName(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Packs on disk
+// Packs in memory: a pack's entries as index records (the on-disk index format, 56 bytes each:
+// key, offset of the entry, length of the value, createdAt, crc), read once, never parsed into objects.
 
 interface Pack {
   name: string;
@@ -269,22 +281,171 @@ interface Pack {
   fd: number;
 }
 
-/** Where one entry is. `bad` is set for an entry already known to be damaged (found reading a damaged pack). */
-interface Loc {
+interface Source {
   pack: Pack;
-  offset: number;
-  length: number;
-  createdAt: number;
-  crc: number;
-  bad?: string;
+  /** `count` index records (the writer's has spare room after them). */
+  index: Buffer;
+  count: number;
+  /** Entries already known to be damaged (found walking a damaged pack): record number -> reason. */
+  bad?: Map<number, string>;
+  /** Why the footer or index could not be used (the entries were then read one by one from the start). */
+  damaged?: string;
+  /** A damaged pack whose walk stopped before its end at bytes that are no entry: what followed is lost (counted as one corrupt entry). */
+  unreadableTail: boolean;
 }
 
-/** Whether `a` wins over `b` for the same key: newer createdAt, then later pack name, then later entry. */
-function newer(a: Loc, b: Loc): boolean {
-  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt;
-  if (a.pack.name !== b.pack.name) return a.pack.name > b.pack.name;
-  return a.offset > b.offset;
+const recOffset = (s: Source, i: number) => s.index.readUIntLE(i * INDEX_ENTRY + 32, 6);
+const recLength = (s: Source, i: number) => s.index.readUInt32LE(i * INDEX_ENTRY + 40);
+const recCreatedAt = (s: Source, i: number) => s.index.readDoubleLE(i * INDEX_ENTRY + 44);
+const recCrc = (s: Source, i: number) => s.index.readUInt32LE(i * INDEX_ENTRY + 52);
+
+function writeRecord(index: Buffer, i: number, key: Buffer | string, keyAt: number, offset: number, length: number, createdAt: number, crc: number): void {
+  const o = i * INDEX_ENTRY;
+  if (typeof key === 'string') index.write(key, o, 32, 'hex');
+  else key.copy(index, o, keyAt, keyAt + 32);
+  index.writeUIntLE(offset, o + 32, 6);
+  index.writeUInt16LE(0, o + 38);
+  index.writeUInt32LE(length, o + 40);
+  index.writeDoubleLE(createdAt, o + 44);
+  index.writeUInt32LE(crc, o + 52);
 }
+
+function sameKey(a: Buffer, ao: number, b: Buffer, bo: number): boolean {
+  for (let k = 0; k < 32; k += 4) if (a.readUInt32LE(ao + k) !== b.readUInt32LE(bo + k)) return false;
+  return true;
+}
+
+/** Whether entry (a, i) wins over entry (b, j) of the same key: newer createdAt, then later pack name, then later entry. */
+function newer(a: Source, i: number, b: Source, j: number): boolean {
+  const ca = recCreatedAt(a, i);
+  const cb = recCreatedAt(b, j);
+  if (ca !== cb) return ca > cb;
+  if (a.pack.name !== b.pack.name) return a.pack.name > b.pack.name;
+  return recOffset(a, i) > recOffset(b, j);
+}
+
+const OFFER_INSERTED = -1;
+const OFFER_REJECTED = -2;
+
+/**
+ * Per key, the winning entry among the sources: an open-addressing hash table (linear probing)
+ * from a key to (source number, record number), whose keys are compared in place in the sources'
+ * index records. ~0.3-1 us per entry to fill here, where a Map of hex strings to objects took 2-3 us.
+ */
+class KeyTable {
+  private src: Int32Array; // source number + 1; 0 = empty slot
+  private rec: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(
+    private readonly sources: Source[],
+    expected = 0,
+  ) {
+    let cap = 1024;
+    while (cap < 2 * expected) cap *= 2;
+    this.src = new Int32Array(cap);
+    this.rec = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private static hash(buf: Buffer, at: number): number {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < 32; k += 4) h = Math.imul(h ^ buf.readUInt32LE(at + k), 0x9e3779b1);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  /** The slot holding the key at buf[at..at+32], or the empty slot where it would go. */
+  private slot(buf: Buffer, at: number): number {
+    let h = KeyTable.hash(buf, at) & this.mask;
+    for (;;) {
+      const s = this.src[h]!;
+      if (s === 0 || sameKey(this.sources[s - 1]!.index, this.rec[h]! * INDEX_ENTRY, buf, at)) return h;
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /** The slot of the key's winning entry, or -1. */
+  find(buf: Buffer, at: number): number {
+    const h = this.slot(buf, at);
+    return this.src[h] === 0 ? -1 : h;
+  }
+
+  sourceAt(slot: number): number {
+    return this.src[slot]! - 1;
+  }
+
+  recordAt(slot: number): number {
+    return this.rec[slot]!;
+  }
+
+  /** Whether record `i` of source `n` is its key's winning entry. */
+  holds(n: number, i: number): boolean {
+    const h = this.find(this.sources[n]!.index, i * INDEX_ENTRY);
+    return h >= 0 && this.src[h] === n + 1 && this.rec[h] === i;
+  }
+
+  /**
+   * Offers record `i` of source `n`: it wins over the key's current entry if newer. Returns OFFER_INSERTED (the key was new), OFFER_REJECTED (the current entry
+   * stays) or the number of the source whose entry it replaced.
+   */
+  offer(n: number, i: number): number {
+    if (2 * (this.size + 1) > this.src.length) this.grow();
+    const s = this.sources[n]!;
+    const h = this.slot(s.index, i * INDEX_ENTRY);
+    const cur = this.src[h]! - 1;
+    if (cur >= 0 && !newer(s, i, this.sources[cur]!, this.rec[h]!)) return OFFER_REJECTED;
+    if (cur < 0) this.size++;
+    this.src[h] = n + 1;
+    this.rec[h] = i;
+    return cur < 0 ? OFFER_INSERTED : cur;
+  }
+
+  /** Empties a slot (backward-shift deletion, so no tombstones). */
+  remove(slot: number): void {
+    let i = slot;
+    let j = slot;
+    for (;;) {
+      j = (j + 1) & this.mask;
+      const s = this.src[j]!;
+      if (s === 0) break;
+      const k = KeyTable.hash(this.sources[s - 1]!.index, this.rec[j]! * INDEX_ENTRY) & this.mask;
+      // the entry at j may move to i unless its home k lies cyclically in (i, j]
+      if (i <= j ? i < k && k <= j : i < k || k <= j) continue;
+      this.src[i] = s;
+      this.rec[i] = this.rec[j]!;
+      i = j;
+    }
+    this.src[i] = 0;
+    this.size--;
+  }
+
+  /** Makes room for `more` keys without growing while they are offered. */
+  reserve(more: number): void {
+    while (2 * (this.size + more) > this.src.length) this.grow();
+  }
+
+  /** Calls `f(source number, record number)` for every key's winning entry. */
+  forEach(f: (n: number, i: number) => void): void {
+    for (let h = 0; h < this.src.length; h++) if (this.src[h] !== 0) f(this.src[h]! - 1, this.rec[h]!);
+  }
+
+  private grow(): void {
+    const { src, rec } = this;
+    this.src = new Int32Array(src.length * 2);
+    this.rec = new Int32Array(src.length * 2);
+    this.mask = this.src.length - 1;
+    for (let h = 0; h < src.length; h++) {
+      if (src[h] === 0) continue;
+      const t = this.slot(this.sources[src[h]! - 1]!.index, rec[h]! * INDEX_ENTRY);
+      this.src[t] = src[h]!;
+      this.rec[t] = rec[h]!;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packs on disk
 
 function entryCrc(head: Buffer, value: Buffer): number {
   return crc32(value, crc32(head.subarray(4, 48)));
@@ -297,28 +458,27 @@ function writeEntryHead(buf: Buffer, at: number, key: string, createdAt: number,
   buf.writeUInt32LE(length, at + 44);
 }
 
-/** Checks an entry's bytes (header + value) against its index record; returns what is wrong, or null. */
-function checkEntry(entry: Buffer, key: string, loc: Loc): string | null {
-  if (entry.length < ENTRY_HEAD + loc.length) return 'truncated pack (entry ends past the end of its file)';
+/** Checks an entry's bytes (header + value) against its index record; returns what is wrong, or undefined. */
+function checkEntry(entry: Buffer, s: Source, i: number): string | undefined {
+  const length = recLength(s, i);
+  const crc = recCrc(s, i);
+  if (entry.length < ENTRY_HEAD + length) return 'truncated pack (entry ends past the end of its file)';
   if (
     entry.readUInt32LE(0) !== ENTRY_MAGIC ||
-    entry.toString('hex', 4, 36) !== key ||
-    entry.readDoubleLE(36) !== loc.createdAt ||
-    entry.readUInt32LE(44) !== loc.length ||
-    entry.readUInt32LE(48) !== loc.crc
+    !sameKey(entry, 4, s.index, i * INDEX_ENTRY) ||
+    entry.readDoubleLE(36) !== recCreatedAt(s, i) ||
+    entry.readUInt32LE(44) !== length ||
+    entry.readUInt32LE(48) !== crc
   ) {
     return 'entry header does not match the index';
   }
-  if (entryCrc(entry, entry.subarray(ENTRY_HEAD)) !== loc.crc) return 'checksum mismatch';
-  return null;
+  if (entryCrc(entry, entry.subarray(ENTRY_HEAD, ENTRY_HEAD + length)) !== crc) return 'checksum mismatch';
+  return undefined;
 }
 
-interface PackContents {
-  entries: Array<[string, Loc]>;
-  /** Why the footer or index could not be used (the entries were then read one by one from the start). */
-  damaged?: string;
-  /** A damaged pack whose walk stopped before its end at bytes that are no entry: what followed is lost (counted as one corrupt entry). */
-  unreadableTail: boolean;
+/** Reads record `i`'s entry from its (published) pack and checks it; returns what is wrong, or undefined. */
+function verifyEntry(s: Source, i: number): string | undefined {
+  return checkEntry(pread(s.pack.fd, ENTRY_HEAD + recLength(s, i), recOffset(s, i)), s, i);
 }
 
 function footer(foot: Buffer): { at: number; oldest: number; newest: number; count: number } {
@@ -335,8 +495,8 @@ function readFooter(pack: Pack): ReturnType<typeof footer> | undefined {
   return f.at + f.count * INDEX_ENTRY + FOOT === size ? f : undefined;
 }
 
-/** A published pack's index entries, or why the index cannot be used. */
-function readIndex(pack: Pack, size: number): Array<[string, Loc]> | string {
+/** A published pack's index records and count, or why the index cannot be used. */
+function readIndex(pack: Pack, size: number): { index: Buffer; count: number } | string {
   if (size < PACK_HEAD.length + FOOT) return 'too short for a pack';
   const foot = pread(pack.fd, FOOT, size - FOOT);
   if (foot.length < FOOT || !foot.subarray(FOOT - 16).equals(FOOT_MAGIC)) return 'no index (truncated or damaged pack)';
@@ -344,19 +504,11 @@ function readIndex(pack: Pack, size: number): Array<[string, Loc]> | string {
   if (at < PACK_HEAD.length || at + count * INDEX_ENTRY + FOOT !== size) return 'index size does not match the file';
   const index = pread(pack.fd, count * INDEX_ENTRY, at);
   if (index.length < count * INDEX_ENTRY || crc32(foot.subarray(0, 28), crc32(index)) !== foot.readUInt32LE(28)) return 'index checksum mismatch';
-  const entries: Array<[string, Loc]> = new Array(count);
-  for (let i = 0, o = 0; i < count; i++, o += INDEX_ENTRY) {
-    const loc: Loc = {
-      pack,
-      offset: index.readUIntLE(o + 32, 6),
-      length: index.readUInt32LE(o + 40),
-      createdAt: index.readDoubleLE(o + 44),
-      crc: index.readUInt32LE(o + 52),
-    };
-    if (loc.offset < PACK_HEAD.length || loc.offset + ENTRY_HEAD + loc.length > at) return 'index points outside the entries';
-    entries[i] = [index.toString('hex', o, o + 32), loc];
+  for (let o = 0; o < index.length; o += INDEX_ENTRY) {
+    const offset = index.readUIntLE(o + 32, 6);
+    if (offset < PACK_HEAD.length || offset + ENTRY_HEAD + index.readUInt32LE(o + 40) > at) return 'index points outside the entries';
   }
-  return entries;
+  return { index, count };
 }
 
 /**
@@ -364,29 +516,31 @@ function readIndex(pack: Pack, size: number): Array<[string, Loc]> | string {
  * each carries its key, time, length and checksum, so complete entries are still usable, an entry
  * cut short is known by key and marked bad, and the walk stops at the first bytes that are no entry.
  */
-function readPack(pack: Pack): PackContents {
+function readPack(pack: Pack): Source {
   const size = fstatSync(pack.fd).size;
-  const index = readIndex(pack, size);
-  if (typeof index !== 'string') return { entries: index, unreadableTail: false };
-  const contents: PackContents = { entries: [], damaged: index, unreadableTail: false };
+  const got = readIndex(pack, size);
+  if (typeof got !== 'string') return { pack, index: got.index, count: got.count, unreadableTail: false };
+  const s: Source = { pack, index: Buffer.alloc(64 * INDEX_ENTRY), count: 0, bad: new Map(), damaged: got, unreadableTail: false };
   let pos = PACK_HEAD.length;
   if (!pread(pack.fd, PACK_HEAD.length, 0).equals(PACK_HEAD)) pos = size + 1;
   while (pos < size) {
     const h = pread(pack.fd, ENTRY_HEAD, pos);
     if (h.length < ENTRY_HEAD || h.readUInt32LE(0) !== ENTRY_MAGIC) break;
-    const key = h.toString('hex', 4, 36);
-    const loc: Loc = { pack, offset: pos, length: h.readUInt32LE(44), createdAt: h.readDoubleLE(36), crc: h.readUInt32LE(48) };
-    contents.entries.push([key, loc]);
-    if (pos + ENTRY_HEAD + loc.length > size) {
-      loc.bad = 'truncated pack (entry ends past the end of its file)';
+    const i = s.count++;
+    if (s.count * INDEX_ENTRY > s.index.length) s.index = Buffer.concat([s.index, Buffer.alloc(s.index.length)]);
+    const length = h.readUInt32LE(44);
+    writeRecord(s.index, i, h, 4, pos, length, h.readDoubleLE(36), h.readUInt32LE(48));
+    if (pos + ENTRY_HEAD + length > size) {
+      s.bad!.set(i, 'truncated pack (entry ends past the end of its file)');
       pos = size;
       break;
     }
-    loc.bad = checkEntry(pread(pack.fd, ENTRY_HEAD + loc.length, pos), key, loc) ?? undefined;
-    pos += ENTRY_HEAD + loc.length;
+    const problem = verifyEntry(s, i);
+    if (problem) s.bad!.set(i, problem);
+    pos += ENTRY_HEAD + length;
   }
-  contents.unreadableTail = pos !== size;
-  return contents;
+  s.unreadableTail = pos !== size;
+  return s;
 }
 
 /** Opens a published pack; undefined when it has just been deleted (by a compaction or clear). */
@@ -406,15 +560,14 @@ function listPacks(dir: string): string[] {
     .sort();
 }
 
-/** A pack being written: entries go through `buf`, which holds the file's bytes from `bufStart` on. */
+/** A pack being written: entries go through `buf`, which holds the file's bytes from `bufStart` on; its index grows in `source`. */
 class PackWriter {
-  readonly pack: Pack;
+  readonly source: Source;
   private readonly tmp: string;
   private readonly finalPath: string;
   private buf = Buffer.allocUnsafe(WRITE_BUFFER);
   private bufLen = 0;
   private bufStart = 0;
-  readonly entries: Array<[string, Loc]> = [];
   /** The largest createdAt put: the handle's clock for the compaction after its flush. */
   latest = -Infinity;
 
@@ -423,20 +576,31 @@ class PackWriter {
     const name = newPackName();
     this.finalPath = join(dir, name);
     this.tmp = join(dir, `.${name}.tmp`);
-    this.pack = { name, path: this.tmp, fd: openSync(this.tmp, 'wx+') };
+    const pack = { name, path: this.tmp, fd: openSync(this.tmp, 'wx+') };
+    this.source = { pack, index: Buffer.alloc(256 * INDEX_ENTRY), count: 0, unreadableTail: false };
     PACK_HEAD.copy(this.buf, 0);
     this.bufLen = PACK_HEAD.length;
   }
 
   private spill(): void {
     if (this.bufLen === 0) return;
-    pwriteAll(this.pack.fd, this.buf.subarray(0, this.bufLen), this.bufStart);
+    pwriteAll(this.source.pack.fd, this.buf.subarray(0, this.bufLen), this.bufStart);
     this.bufStart += this.bufLen;
     this.bufLen = 0;
   }
 
-  /** Appends an entry from its JSON text; returns its location. */
-  append(key: string, text: string, createdAt: number): Loc {
+  private record(): number {
+    const s = this.source;
+    if ((s.count + 1) * INDEX_ENTRY > s.index.length) {
+      const bigger = Buffer.alloc(s.index.length * 2);
+      s.index.copy(bigger, 0, 0, s.count * INDEX_ENTRY);
+      s.index = bigger;
+    }
+    return s.count++;
+  }
+
+  /** Appends an entry from its JSON text; returns its record number. */
+  append(key: string, text: string, createdAt: number): number {
     const length = Buffer.byteLength(text, 'utf8');
     const total = ENTRY_HEAD + length;
     if (this.bufLen + total > this.buf.length) this.spill();
@@ -455,66 +619,61 @@ class PackWriter {
       entry.write(text, ENTRY_HEAD, length, 'utf8');
       crc = entryCrc(entry, entry.subarray(ENTRY_HEAD));
       entry.writeUInt32LE(crc, 48);
-      pwriteAll(this.pack.fd, entry, offset);
+      pwriteAll(this.source.pack.fd, entry, offset);
       this.bufStart += total;
     }
-    const loc: Loc = { pack: this.pack, offset, length, createdAt, crc };
-    this.entries.push([key, loc]);
+    const i = this.record();
+    writeRecord(this.source.index, i, key, 0, offset, length, createdAt, crc);
     if (createdAt > this.latest) this.latest = createdAt;
-    return loc;
+    return i;
   }
 
-  /** Appends an entry copied verbatim (header and value) from another pack. */
-  appendRaw(key: string, entry: Buffer, from: Loc): void {
+  /** Appends record `i` of `from` verbatim (its entry's header and value, already read into `entry`). */
+  appendRaw(from: Source, i: number, entry: Buffer): void {
     if (this.bufLen + entry.length > this.buf.length) this.spill();
     const offset = this.bufStart + this.bufLen;
     if (entry.length <= this.buf.length) {
       entry.copy(this.buf, this.bufLen);
       this.bufLen += entry.length;
     } else {
-      pwriteAll(this.pack.fd, entry, offset);
+      pwriteAll(this.source.pack.fd, entry, offset);
       this.bufStart += entry.length;
     }
-    this.entries.push([key, { pack: this.pack, offset, length: from.length, createdAt: from.createdAt, crc: from.crc }]);
+    const n = this.record();
+    writeRecord(this.source.index, n, from.index, i * INDEX_ENTRY, offset, recLength(from, i), recCreatedAt(from, i), recCrc(from, i));
   }
 
-  /** An entry's bytes (header + value), from the buffer when not yet written (valid until the next append), else read into `into`. */
-  read(loc: Loc, into: Buffer): Buffer {
-    const n = ENTRY_HEAD + loc.length;
-    if (loc.offset >= this.bufStart) return this.buf.subarray(loc.offset - this.bufStart, loc.offset - this.bufStart + n);
-    return pread(this.pack.fd, n, loc.offset, into);
+  /** Record `i`'s entry (header + value), from the buffer when not yet written (valid until the next append), else read into `into`. */
+  read(i: number, into: Buffer): Buffer {
+    const offset = recOffset(this.source, i);
+    const n = ENTRY_HEAD + recLength(this.source, i);
+    if (offset >= this.bufStart) return this.buf.subarray(offset - this.bufStart, offset - this.bufStart + n);
+    return pread(this.source.pack.fd, n, offset, into);
   }
 
   /** Writes the index and footer and renames the pack into place. False when the temp file was removed meanwhile (clear/prune). */
   publish(): boolean {
     this.spill();
-    const count = this.entries.length;
-    const tail = Buffer.alloc(count * INDEX_ENTRY + FOOT);
-    for (let i = 0; i < count; i++) {
-      const [key, loc] = this.entries[i]!;
-      const o = i * INDEX_ENTRY;
-      tail.write(key, o, 32, 'hex');
-      tail.writeUIntLE(loc.offset, o + 32, 6);
-      tail.writeUInt32LE(loc.length, o + 40);
-      tail.writeDoubleLE(loc.createdAt, o + 44);
-      tail.writeUInt32LE(loc.crc, o + 52);
-    }
-    const f = count * INDEX_ENTRY;
+    const s = this.source;
+    const f = s.count * INDEX_ENTRY;
     let oldest = Infinity;
     let newest = -Infinity;
-    for (const [, loc] of this.entries) {
-      if (loc.createdAt < oldest) oldest = loc.createdAt;
-      if (loc.createdAt > newest) newest = loc.createdAt;
+    for (let i = 0; i < s.count; i++) {
+      const t = recCreatedAt(s, i);
+      if (t < oldest) oldest = t;
+      if (t > newest) newest = t;
     }
-    tail.writeUIntLE(this.bufStart, f, 6);
-    tail.writeDoubleLE(oldest, f + 8);
-    tail.writeDoubleLE(newest, f + 16);
-    tail.writeUInt32LE(count, f + 24);
-    tail.writeUInt32LE(crc32(tail.subarray(f, f + 28), crc32(tail.subarray(0, f))), f + 28);
-    FOOT_MAGIC.copy(tail, f + 32);
-    pwriteAll(this.pack.fd, tail, this.bufStart);
-    closeSync(this.pack.fd);
-    this.pack.fd = -1;
+    const foot = Buffer.alloc(FOOT);
+    foot.writeUIntLE(this.bufStart, 0, 6);
+    foot.writeDoubleLE(oldest, 8);
+    foot.writeDoubleLE(newest, 16);
+    foot.writeUInt32LE(s.count, 24);
+    foot.writeUInt32LE(crc32(foot.subarray(0, 28), crc32(s.index.subarray(0, f))), 28);
+    FOOT_MAGIC.copy(foot, 32);
+    pwriteAll(s.pack.fd, s.index.subarray(0, f), this.bufStart);
+    pwriteAll(s.pack.fd, foot, this.bufStart + f);
+    closeSync(s.pack.fd);
+    s.pack.fd = -1;
     this.buf = Buffer.alloc(0);
     try {
       renameSync(this.tmp, this.finalPath);
@@ -527,8 +686,8 @@ class PackWriter {
 
   /** Gives the pack up: closes and deletes the temp file. */
   discard(): void {
-    if (this.pack.fd >= 0) closeQuietly(this.pack.fd);
-    this.pack.fd = -1;
+    if (this.source.pack.fd >= 0) closeQuietly(this.source.pack.fd);
+    this.source.pack.fd = -1;
     this.buf = Buffer.alloc(0);
     try {
       unlinkSync(this.tmp);
@@ -542,9 +701,8 @@ class PackWriter {
 // Surveys and compaction (stats, prune, the flush's automatic compaction)
 
 interface SurveyedPack {
-  pack: Pack;
+  source: Source;
   size: number;
-  contents: PackContents;
   /** Live entries and their bytes (header + value). */
   live: number;
   liveBytes: number;
@@ -555,9 +713,11 @@ interface SurveyedPack {
 }
 
 interface Survey {
+  /** In pack-name order; `packs[n].source` is `sources[n]`. */
   packs: SurveyedPack[];
+  sources: Source[];
   /** Per key, the live entry. */
-  live: Map<string, Loc>;
+  live: KeyTable;
   oldest: number | null;
   newest: number | null;
 }
@@ -568,50 +728,54 @@ const dead = (p: SurveyedPack) => p.expired + p.corrupt + p.superseded;
  * Opens every published pack and classifies its entries in one pass: an entry is dead when it is
  * expired (createdAt + ttlMs < now), known bad or (with `verify`, which reads every entry that is
  * not expired) fails its checks, or is superseded by a newer entry of its key; per key the newest
- * remaining entry is live. The caller closes the packs.
+ * remaining entry is live. The caller closes the packs (`closeSurvey`).
  */
 function survey(dir: string, now: number, ttlMs: number, verify: boolean): Survey {
-  const s: Survey = { packs: [], live: new Map(), oldest: null, newest: null };
-  const slot = new Map<Pack, SurveyedPack>();
+  const sources: Source[] = [];
+  const s: Survey = { packs: [], sources, live: new KeyTable(sources), oldest: null, newest: null };
   try {
     for (const name of listPacks(dir)) {
       const pack = openPack(dir, name);
       if (!pack) continue;
-      const p: SurveyedPack = { pack, size: 0, contents: { entries: [], unreadableTail: false }, live: 0, liveBytes: 0, expired: 0, corrupt: 0, superseded: 0 };
+      let source: Source;
+      try {
+        source = readPack(pack);
+      } catch (err) {
+        closeQuietly(pack.fd);
+        throw err;
+      }
+      const n = sources.push(source) - 1;
+      const p: SurveyedPack = { source, size: fstatSync(pack.fd).size, live: 0, liveBytes: 0, expired: 0, corrupt: 0, superseded: 0 };
       s.packs.push(p);
-      slot.set(pack, p);
-      p.size = fstatSync(pack.fd).size;
-      p.contents = readPack(pack);
-      if (p.contents.unreadableTail) p.corrupt++;
-      for (const [key, loc] of p.contents.entries) {
-        if (loc.createdAt + ttlMs < now) p.expired++;
-        else if (loc.bad || (verify && (loc.bad = verifyEntry(key, loc)))) p.corrupt++;
+      if (source.unreadableTail) p.corrupt++;
+      for (let i = 0; i < source.count; i++) {
+        if (recCreatedAt(source, i) + ttlMs < now) p.expired++;
+        else if (source.bad?.has(i)) p.corrupt++;
+        else if (verify && verifyEntry(source, i)) p.corrupt++;
         else {
-          const cur = s.live.get(key);
-          if (!cur || newer(loc, cur)) {
-            s.live.set(key, loc);
-            if (cur) slot.get(cur.pack)!.superseded++;
-          } else p.superseded++;
+          const lost = s.live.offer(n, i);
+          if (lost === OFFER_REJECTED) p.superseded++;
+          else if (lost !== OFFER_INSERTED) s.packs[lost]!.superseded++;
         }
       }
     }
   } catch (err) {
-    for (const p of s.packs) closeQuietly(p.pack.fd);
+    closeSurvey(s);
     throw err;
   }
-  for (const loc of s.live.values()) {
-    const p = slot.get(loc.pack)!;
+  s.live.forEach((n, i) => {
+    const p = s.packs[n]!;
+    const t = recCreatedAt(p.source, i);
     p.live++;
-    p.liveBytes += ENTRY_HEAD + loc.length;
-    if (s.oldest === null || loc.createdAt < s.oldest) s.oldest = loc.createdAt;
-    if (s.newest === null || loc.createdAt > s.newest) s.newest = loc.createdAt;
-  }
+    p.liveBytes += ENTRY_HEAD + recLength(p.source, i);
+    if (s.oldest === null || t < s.oldest) s.oldest = t;
+    if (s.newest === null || t > s.newest) s.newest = t;
+  });
   return s;
 }
 
-/** Reads an entry and checks it against its location; returns what is wrong, or undefined. */
-function verifyEntry(key: string, loc: Loc): string | undefined {
-  return checkEntry(pread(loc.pack.fd, ENTRY_HEAD + loc.length, loc.offset), key, loc) ?? undefined;
+function closeSurvey(s: Survey): void {
+  for (const source of s.sources) closeQuietly(source.pack.fd);
 }
 
 function emptyReport(): PruneReport {
@@ -635,27 +799,28 @@ function removeStrayTemps(dir: string, now: number, tempAgeMs: number): number {
  * entries of the packs `rewrite(survey)` chooses (each checked as it is copied), publishing it
  * before the old packs are deleted. Adds to `r` what it dropped and how many live entries remain.
  */
-function compact(dir: string, now: number, ttlMs: number, verify: boolean, rewrite: (s: Survey) => Set<Pack>, r: PruneReport): void {
+function compact(dir: string, now: number, ttlMs: number, verify: boolean, rewrite: (s: Survey) => Set<SurveyedPack>, r: PruneReport): void {
   const s = survey(dir, now, ttlMs, verify);
   try {
     const chosen = rewrite(s);
-    const remove = s.packs.filter((p) => p.live === 0 || chosen.has(p.pack));
+    const remove = s.packs.filter((p) => p.live === 0 || chosen.has(p));
     let kept = s.live.size;
     let lost = 0;
     let writer: PackWriter | undefined;
     try {
       for (const p of remove) {
         if (p.live === 0) continue;
-        for (const [key, loc] of p.contents.entries) {
-          if (s.live.get(key) !== loc) continue;
-          const entry = pread(loc.pack.fd, ENTRY_HEAD + loc.length, loc.offset);
-          if (checkEntry(entry, key, loc)) {
+        const n = s.sources.indexOf(p.source);
+        for (let i = 0; i < p.source.count; i++) {
+          if (!s.live.holds(n, i)) continue;
+          const entry = pread(p.source.pack.fd, ENTRY_HEAD + recLength(p.source, i), recOffset(p.source, i));
+          if (checkEntry(entry, p.source, i)) {
             kept--;
             lost++;
             continue;
           }
           writer ??= new PackWriter(dir);
-          writer.appendRaw(key, entry, loc);
+          writer.appendRaw(p.source, i, entry);
         }
       }
       if (writer && !writer.publish()) return; // a clear removed it: delete nothing
@@ -667,14 +832,14 @@ function compact(dir: string, now: number, ttlMs: number, verify: boolean, rewri
     r.kept += kept;
     r.corrupt += lost;
     for (const p of remove) {
-      if (!removeQuietly(p.pack.path)) continue;
+      if (!removeQuietly(p.source.pack.path)) continue;
       r.packsRemoved++;
       r.expired += p.expired;
       r.corrupt += p.corrupt;
       r.superseded += p.superseded;
     }
   } finally {
-    for (const p of s.packs) closeQuietly(p.pack.fd);
+    closeSurvey(s);
   }
 }
 
@@ -728,11 +893,11 @@ function autoCompact(dir: string, now: number, ttlMs: number, tempAgeMs: number,
     if (remaining <= maxPacks && !damaged) return r;
     r.kept = 0;
     compact(dir, now, ttlMs, false, (s) => {
-      const chosen = new Set(s.packs.filter((p) => p.live > 0 && p.contents.damaged).map((p) => p.pack));
-      const healthy = s.packs.filter((p) => p.live > 0 && !p.contents.damaged);
+      const chosen = new Set(s.packs.filter((p) => p.live > 0 && p.source.damaged));
+      const healthy = s.packs.filter((p) => p.live > 0 && !p.source.damaged);
       if (healthy.length > maxPacks) {
         healthy.sort((a, b) => a.liveBytes - b.liveBytes);
-        for (const p of healthy.slice(0, healthy.length - Math.floor(maxPacks / 2) + 1)) chosen.add(p.pack);
+        for (const p of healthy.slice(0, healthy.length - Math.floor(maxPacks / 2) + 1)) chosen.add(p);
       }
       return chosen;
     }, r);
@@ -777,49 +942,60 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number; maxPa
   if (!(ttlMs > 0)) throw new RangeError(`cache ttl must be positive, got ${ttlMs}`);
   if (!(maxPacks >= 2)) throw new RangeError(`cache maxPacks must be at least 2, got ${maxPacks}`);
 
-  /** The loaded view: newest entry per key, over the packs loaded at the first get and this handle's puts. */
-  const index = new Map<string, Loc>();
-  const packs = new Map<string, Pack>();
+  /** The loaded view: the packs loaded at the first get, then this handle's own pack; per key the newest entry. */
+  let sources: Source[] = [];
+  let table = new KeyTable(sources);
+  const loadedNames = new Set<string>();
   let loaded = false;
   let writer: PackWriter | null = null;
+  let writerNo = -1;
   /** Reused for every get's read (entries are parsed before the next one is read), grown to the largest entry. */
   let scratch = Buffer.allocUnsafeSlow(16 * 1024);
-
-  const offer = (key: string, loc: Loc): void => {
-    const cur = index.get(key);
-    if (!cur || newer(loc, cur)) index.set(key, loc);
-  };
+  const keyBuf = Buffer.alloc(32);
 
   const load = (): void => {
     loaded = true;
     // a pack deleted between listing and opening was merged into a newer pack: list again for it
     for (let attempt = 0; attempt < 3; attempt++) {
       let vanished = false;
+      const first = sources.length;
       for (const name of listPacks(dir)) {
-        if (packs.has(name)) continue;
+        if (loadedNames.has(name)) continue;
         const pack = openPack(dir, name);
         if (!pack) {
           vanished = true;
           continue;
         }
-        packs.set(name, pack);
-        for (const [key, loc] of readPack(pack).entries) offer(key, loc);
+        try {
+          sources.push(readPack(pack));
+        } catch (err) {
+          closeQuietly(pack.fd);
+          throw err;
+        }
+        loadedNames.add(name);
       }
+      table.reserve(sources.slice(first).reduce((k, s) => k + s.count, 0));
+      for (let n = first; n < sources.length; n++) for (let i = 0; i < sources[n]!.count; i++) table.offer(n, i);
       if (!vanished) break;
     }
   };
 
   const release = (): void => {
-    for (const pack of packs.values()) closeQuietly(pack.fd);
-    packs.clear();
-    index.clear();
+    for (const s of sources) if (!writer || s !== writer.source) closeQuietly(s.pack.fd);
+    sources = [];
+    table = new KeyTable(sources);
+    loadedNames.clear();
     loaded = false;
+    writerNo = -1;
   };
 
   /** Drops the unflushed pack and its entries from the view. */
   const abandon = (w: PackWriter): void => {
+    for (let i = 0; i < w.source.count; i++) {
+      const h = table.find(w.source.index, i * INDEX_ENTRY);
+      if (h >= 0 && table.sourceAt(h) === writerNo && table.recordAt(h) === i) table.remove(h);
+    }
     w.discard();
-    for (const [key, loc] of w.entries) if (index.get(key) === loc) index.delete(key);
     if (writer === w) writer = null;
   };
 
@@ -830,26 +1006,32 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number; maxPa
     get(key: string, now: number): CacheLookup<T> {
       assertKey(key);
       if (!loaded) load();
-      const loc = index.get(key);
-      if (!loc) return { status: 'miss' };
-      let problem = loc.bad;
+      keyBuf.write(key, 0, 32, 'hex');
+      const h = table.find(keyBuf, 0);
+      if (h < 0) return { status: 'miss' };
+      const n = table.sourceAt(h);
+      const i = table.recordAt(h);
+      const source = sources[n]!;
+      let problem = source.bad?.get(i);
+      const length = recLength(source, i);
       let entry: Buffer | undefined;
       if (!problem) {
-        const n = ENTRY_HEAD + loc.length;
-        if (scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.max(n, 2 * scratch.length));
-        const into = scratch.subarray(0, n);
-        entry = writer && loc.pack === writer.pack ? writer.read(loc, into) : pread(loc.pack.fd, n, loc.offset, into);
-        problem = checkEntry(entry, key, loc) ?? undefined;
+        const size = ENTRY_HEAD + length;
+        if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
+        const into = scratch.subarray(0, size);
+        entry = n === writerNo ? writer!.read(i, into) : pread(source.pack.fd, size, recOffset(source, i), into);
+        problem = checkEntry(entry, source, i);
       }
-      if (!problem && loc.createdAt + ttlMs < now) return { status: 'expired', createdAt: loc.createdAt };
+      const createdAt = recCreatedAt(source, i);
+      if (!problem && createdAt + ttlMs < now) return { status: 'expired', createdAt };
       if (!problem) {
         try {
-          return { status: 'hit', value: JSON.parse(entry!.toString('utf8', ENTRY_HEAD)) as T, createdAt: loc.createdAt };
+          return { status: 'hit', value: JSON.parse(entry!.toString('utf8', ENTRY_HEAD, ENTRY_HEAD + length)) as T, createdAt };
         } catch {
           problem = 'value is not JSON';
         }
       }
-      index.delete(key);
+      table.remove(h);
       return { status: 'corrupt', reason: problem };
     },
 
@@ -861,30 +1043,33 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number; maxPa
       assertKey(key);
       const text = JSON.stringify(value);
       if (text === undefined) throw new TypeError('cache value must be a JSON value');
-      const createdAt = Math.trunc(now);
-      const w = (writer ??= new PackWriter(dir));
-      let loc: Loc;
+      if (!writer) {
+        writer = new PackWriter(dir);
+        writerNo = sources.push(writer.source) - 1;
+      }
+      const w = writer;
+      let i: number;
       try {
-        loc = w.append(key, text, createdAt);
+        i = w.append(key, text, Math.trunc(now));
       } catch (err) {
         abandon(w);
         throw err;
       }
-      offer(key, loc);
+      table.offer(writerNo, i);
     },
 
     flush(): FlushReport {
       const w = writer;
       const report: FlushReport = { published: 0, compaction: null };
-      writer = null;
       if (w) {
         try {
-          if (w.publish()) report.published = w.entries.length;
+          if (w.publish()) report.published = w.source.count;
         } catch (err) {
           abandon(w);
           report.error = `could not publish cache pack: ${(err as Error).message}`;
         }
       }
+      writer = null;
       release();
       if (report.published > 0) {
         try {
@@ -898,7 +1083,7 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number; maxPa
 
     async stats(): Promise<CacheStats> {
       const s = survey(dir, 0, Infinity, true);
-      for (const p of s.packs) closeQuietly(p.pack.fd);
+      closeSurvey(s);
       let tempFiles = 0;
       let legacy = 0;
       for (const name of listDir(dir)) if (PACK_TEMP_RE.test(name)) tempFiles++;
@@ -940,7 +1125,7 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number; maxPa
         } else if (removeQuietly(f.path)) r.legacy++;
       }
       removeEmptyShards(dir);
-      compact(dir, now, pruneTtlMs, true, (s) => new Set(s.packs.filter((p) => dead(p) > 0 || p.contents.damaged).map((p) => p.pack)), r);
+      compact(dir, now, pruneTtlMs, true, (s) => new Set(s.packs.filter((p) => dead(p) > 0 || p.source.damaged)), r);
       return r;
     },
   };

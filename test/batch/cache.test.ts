@@ -378,6 +378,31 @@ describe('corruption is detected, reported once per handle, never trusted', () =
     expect(existsSync(old)).toBe(true);
   });
 
+  it('thousands of keys with every third entry damaged: each damaged one is corrupt once, then a miss; every other stays a hit', () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => sha256Hex(`many ${i}`));
+    keys.forEach((k, i) => cache.putSync(k, { portfolio: `#${i}#`, twr: i, status: 'ok' }, T0));
+    cache.flush();
+    const path = onlyPack();
+    const b = readFileSync(path);
+    for (let i = 0; i < keys.length; i += 3) {
+      const at = b.indexOf(`#${i}#`);
+      b[at + 1] = b[at + 1]! ^ 0x04;
+    }
+    writeFileSync(path, b);
+    const h = fresh();
+    const pass = () => keys.map((k, i) => [i, h.get(k, T0)] as const);
+    for (const [i, g] of pass()) {
+      if (i % 3 === 0) expect(g).toEqual({ status: 'corrupt', reason: 'checksum mismatch' });
+      else expect(g).toEqual({ status: 'hit', value: { portfolio: `#${i}#`, twr: i, status: 'ok' }, createdAt: T0 });
+    }
+    // the removed entries leave the others findable (the table shifts its probe chains back)
+    for (const [i, g] of pass()) expect(g.status).toBe(i % 3 === 0 ? 'miss' : 'hit');
+    // and the handle's own puts of them are found again
+    for (let i = 0; i < keys.length; i += 3) h.putSync(keys[i]!, { portfolio: `#${i}#`, twr: -i - 1, status: 'ok' }, T0 + 1);
+    for (const [i, g] of pass()) expect(g).toMatchObject({ status: 'hit', value: { twr: i % 3 === 0 ? -i - 1 : i } });
+    h.flush();
+  });
+
   it('CRC-32 is the standard one (IEEE 802.3; check value of "123456789" is 0xCBF43926)', () => {
     expect(crc32('123456789')).toBe(0xcbf43926);
   });
