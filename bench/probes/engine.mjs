@@ -9,7 +9,8 @@
 // bench/data/valuations-<size>-s20261122.csv + cash_flows-<size>-s20261122.csv with the project's CSV loader
 // (loadPortfoliosFast), builds ComputeOptions with the CLI's own resolveRunConfig + computeOptionsOf, then times
 // computePortfolio over the N portfolios: one untimed warm-up pass, then --passes timed passes; prints the median
-// (and min) ms per portfolio for each configuration.
+// (and min) ms per portfolio for each configuration, in wall time and in process CPU time (user + system, all
+// threads: includes V8's GC helpers; on a shared box it is less disturbed by other processes than wall time).
 //   bench:   run --flow-timing start --periods ITD --metrics twr,mwr,annualized_volatility,sharpe_ratio,
 //            sortino_ratio,max_drawdown --risk-frequency daily        (the nightly bench)
 //   default: run --flow-timing start                                   (all default periods, twr+mwr+risk, monthly)
@@ -114,19 +115,24 @@ for (const [name, opts] of Object.entries(configs)) {
     }
   }
   const times = variants.map(() => []);
+  const cpu = variants.map(() => []);
   for (let pass = 0; pass < PASSES; pass++) {
     variants.forEach(([, mod], v) => {
+      const c = process.cpuUsage();
       const t = performance.now();
       for (const p of portfolios) sink += mod.computePortfolio(p, opts, ctx).length;
       times[v].push((performance.now() - t) / portfolios.length);
+      const used = process.cpuUsage(c);
+      cpu[v].push((used.user + used.system) / 1000 / portfolios.length);
     });
   }
+  const median = (xs) => xs[Math.floor(xs.length / 2)];
   variants.forEach(([label], v) => {
     const ts = times[v].sort((a, b) => a - b);
-    const med = ts[Math.floor(ts.length / 2)];
+    const cs = cpu[v].sort((a, b) => a - b);
     console.log(
-      `${name.padEnd(8)} ${label.padEnd(8)} ${rows / portfolios.length} rows/portfolio  median ${med.toFixed(4)} ms/portfolio  min ${ts[0].toFixed(4)}  ` +
-        `(passes: ${ts.map((x) => x.toFixed(4)).join(' ')})`,
+      `${name.padEnd(8)} ${label.padEnd(8)} ${rows / portfolios.length} rows/portfolio  wall median ${median(ts).toFixed(4)} ms/portfolio ` +
+        `(min ${ts[0].toFixed(4)})  cpu median ${median(cs).toFixed(4)} (min ${cs[0].toFixed(4)})`,
     );
   });
 }

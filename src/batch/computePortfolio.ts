@@ -152,13 +152,22 @@ function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, t
 }
 
 /**
+ * dailyTwr's workspace, reused from portfolio to portfolio (its arrays are read only while one
+ * portfolio's rows are made, and the rows hold no reference to them; computePortfolio runs to the
+ * end without yielding, so two portfolios never share it at once).
+ */
+let workspace = new Float64Array(0);
+
+/**
  * All result rows of one portfolio, in a fixed order: periods as given, and within a period twr,
  * twr_annualized, mwr, mwr_annualized, then the risk metrics in the issue's key order.
  */
 export function computePortfolio(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext): ResultRow[] {
   // the daily sub-period returns, computed once for the daily TWR and the risk figures
-  const needDaily = p.valuations.dates.length > 1 && ((opts.twr && opts.method === 'daily') || opts.risk.length > 0);
-  const daily = needDaily ? dailyTwr(p, opts.flowTiming) : null;
+  const n = p.valuations.dates.length;
+  const needDaily = n > 1 && ((opts.twr && opts.method === 'daily') || opts.risk.length > 0);
+  if (needDaily && workspace.length < 2 * n) workspace = new Float64Array(2 * n);
+  const daily = needDaily ? dailyTwr(p, opts.flowTiming, workspace) : null;
   const twr = opts.twr
     ? twrPeriodResults(p, opts.periods, opts.asOf, { method: opts.method, flowTiming: opts.flowTiming, largeFlowThreshold: opts.largeFlow, daily: daily ?? undefined })
     : null;

@@ -43,18 +43,27 @@ export interface DailyTwr {
   problem: string | null;
 }
 
-/** Daily sub-period returns of a portfolio, flows netted per timing (default timing for code 0). */
-export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming): DailyTwr {
+/**
+ * Daily sub-period returns of a portfolio, flows netted per timing (default timing for code 0).
+ * With a `workspace` of at least twice the number of valuations, `returns` and `growth` are views
+ * into it rather than new arrays (a batch reuses one workspace for every portfolio: no allocation
+ * per portfolio); the result is then valid only until the workspace is written again.
+ */
+export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming, workspace?: Float64Array): DailyTwr {
   const dates = p.valuations.dates;
   const v = p.valuations.values;
   const n = dates.length;
   const f = flowsByValuationDay(p, defaultTiming);
-  const returns = new Float64Array(n);
-  const growth = new Float64Array(n);
+  const own = workspace === undefined || workspace.length < 2 * n;
+  const returns = own ? new Float64Array(n) : workspace.subarray(0, n);
+  const growth = own ? new Float64Array(n) : workspace.subarray(n, 2 * n);
   const invalid: number[] = [];
   const movedAt: number[] = [];
   const movedCum: number[] = [];
-  if (n > 0) growth[0] = 1;
+  if (n > 0) {
+    returns[0] = 0;
+    growth[0] = 1;
+  }
   let g = 1;
   let moved = 0;
   const slots = f.index.length;

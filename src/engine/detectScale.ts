@@ -8,12 +8,32 @@
  */
 export function detectScale(dates: Int32Array): number {
   if (dates.length < 2) return 1;
+  if (medianGapAtMost4(dates)) return 252;
   const median = medianGapByCounts(dates) ?? medianGapBySort(dates);
   if (median <= 4) return 252;
   if (median <= 10) return 52;
   if (median <= 45) return 12;
   if (median <= 135) return 4;
   return 1;
+}
+
+/**
+ * Whether the median gap is known to be at most 4 days from the number of such gaps alone (one
+ * pass, no array): of m sorted gaps, the middle one (both middle ones when m is even, hence their
+ * mean) is at most 4 exactly when at least floor(m / 2) + 1 gaps are. False means "not known":
+ * the caller then takes the median itself (with an even m the mean of the middle gaps can still
+ * be at most 4). Gaps are int32 differences, as in medianGapBySort's Int32Array.
+ */
+function medianGapAtMost4(dates: Int32Array): boolean {
+  const m = dates.length - 1;
+  let small = 0;
+  let prev = dates[0] as number;
+  for (let i = 1; i <= m; i++) {
+    const d = dates[i] as number;
+    if (((d - prev) | 0) <= 4) small++;
+    prev = d;
+  }
+  return small >= Math.floor(m / 2) + 1;
 }
 
 /** Gaps up to this many days are counted by value; a wider (or negative) one sends detectScale to the sort. */

@@ -83,11 +83,12 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
   }
   const d0 = ds[0]!;
   const span = ds[m - 1]! - d0;
-  const tau = new Float64Array(m);
-  const a = new Float64Array(m);
+  // plain arrays: small typed arrays would each cost an off-heap allocation
+  const tau: number[] = [];
+  const a: number[] = [];
   for (let k = 0; k < m; k++) {
-    tau[k] = (ds[k]! - d0) / span;
-    a[k] = as[k]! / scale;
+    tau.push((ds[k]! - d0) / span);
+    a.push(as[k]! / scale);
   }
   const g = (s: number): number => {
     let sum = 0;
@@ -159,7 +160,7 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
  * indices), so g is evaluated about 2 log2(2 GRID_HALF) times per sign change instead of at all
  * 2 GRID_HALF + 1 points. Exported for its tests.
  */
-export function gridSigns(tau: Float64Array, a: Float64Array): { s: Float64Array; g: Float64Array } {
+export function gridSigns(tau: ArrayLike<number>, a: ArrayLike<number>): { s: Float64Array; g: Float64Array } {
   const m = a.length;
   const size = 2 * GRID_HALF + 1;
   const h = Math.asinh(GRID_LIMIT) / GRID_HALF;

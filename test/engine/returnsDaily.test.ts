@@ -177,6 +177,25 @@ describe('daily TWR', () => {
     expect(r.warnings.join(' ')).toContain('2023-12-29');
   });
 
+  it('with a workspace: the same returns and growth, as views into a reused (dirty) workspace', () => {
+    const p = portfolio(VALS, [
+      ['2024-01-03', 20, 'end'],
+      ['2024-01-04', 500, 'start'],
+    ]);
+    const fresh = dailyTwr(p, 'end');
+    const workspace = new Float64Array(16).fill(Number.NaN); // left over from an earlier portfolio
+    const reused = dailyTwr(p, 'end', workspace);
+    expect(reused.returns.buffer).toBe(workspace.buffer);
+    expect(Array.from(reused.returns)).toEqual(Array.from(fresh.returns));
+    expect(Array.from(reused.growth)).toEqual(Array.from(fresh.growth));
+    expect(reused.returns[0]).toBe(0);
+    // too small a workspace: new arrays, the workspace untouched
+    const small = new Float64Array(7);
+    const own = dailyTwr(p, 'end', small);
+    expect(own.returns.buffer).not.toBe(small.buffer);
+    expect(Array.from(own.growth)).toEqual(Array.from(fresh.growth));
+  });
+
   it('prefix products match the direct product over 2,520 days to 1e-13', () => {
     // Deterministic pseudo-random walk (LCG), values rounded to cents.
     let seed = 12345;
