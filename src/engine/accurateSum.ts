@@ -6,7 +6,7 @@
  * (Knuth's TwoSum, Dekker's split/TwoProduct); no FMA needed.
  */
 
-/** Dekker's splitting constant for float64, 2^27 + 1 (also used by drawdowns.ts' inlined product step). */
+/** Dekker's splitting constant for float64, 2^27 + 1 (also used by maxDrawdown.ts' inlined product steps). */
 export const SPLITTER = 134217729;
 
 /** Sum of the values in double-double (TwoSum per element), rounded once. */

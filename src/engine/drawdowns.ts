@@ -1,5 +1,5 @@
 import { formatIsoDate } from './calendarDate.js';
-import { cumulativeGrowth, SPLITTER } from './accurateSum.js';
+import { cumulativeGrowth } from './accurateSum.js';
 
 /**
  * Drawdown series DD_t = W_t / max(1, max_{u<=t} W_u) - 1 with W_t = prod_{u<=t}(1 + r_u): the
@@ -17,41 +17,6 @@ export function drawdowns(returns: ArrayLike<number>): Float64Array {
     dd[i] = wi / peak - 1;
   }
   return dd;
-}
-
-/**
- * Maximum drawdown as a positive number: -min(0, min_t DD_t) over the drawdown series above (0
- * when wealth never falls below its running peak). The same figure as taking the minimum of
- * `drawdowns(returns)` (the same double-double wealth and the same division per period), in one
- * pass with no arrays.
- */
-export function maxDrawdown(returns: ArrayLike<number>): number {
-  let hi = 1;
-  let lo = 0;
-  let peak = 1;
-  let minDd = 0;
-  for (let i = 0; i < returns.length; i++) {
-    // cumulativeGrowth's step (accurateSum.ts), inlined; same arithmetic
-    const g = 1 + (returns[i] as number);
-    const ph = hi * g;
-    let t = SPLITTER * hi;
-    const ah = t - (t - hi);
-    const al = hi - ah;
-    t = SPLITTER * g;
-    const bh = t - (t - g);
-    const bl = g - bh;
-    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-    const b = pl + lo * g;
-    const s = ph + b;
-    const bb = s - ph;
-    lo = ph - (s - bb) + (b - bb);
-    hi = s;
-    const w = hi + lo;
-    if (w > peak) peak = w;
-    const dd = w / peak - 1;
-    if (dd < minDd) minDd = dd;
-  }
-  return minDd === 0 ? 0 : -minDd;
 }
 
 /** One drawdown episode, as PerformanceAnalytics' table.Drawdowns reports it. */

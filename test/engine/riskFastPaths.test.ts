@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { accurateGrowth, accurateSum, cumulativeGrowth } from '../../src/engine/accurateSum.js';
 import { detectScale } from '../../src/engine/detectScale.js';
 import { downsideDeviation } from '../../src/engine/downsideDeviation.js';
-import { drawdowns, maxDrawdown } from '../../src/engine/drawdowns.js';
+import { drawdowns } from '../../src/engine/drawdowns.js';
+import { maxDrawdown, maxDrawdownByCandidates, maxDrawdownSequential } from '../../src/engine/maxDrawdown.js';
 import { mean } from '../../src/engine/mean.js';
 import { sampleCovariance } from '../../src/engine/sampleCovariance.js';
 import { sampleSd } from '../../src/engine/sampleSd.js';
@@ -53,6 +54,58 @@ describe('one-pass and in-place forms', () => {
     expect(maxDrawdown([0.1, 0.2])).toBe(0);
     expect(maxDrawdown([0.1, -1, 0.5])).toBe(1);
     expect(maxDrawdown([-0.5, 0.5])).toBe(0.5); // the starting wealth 1 is a peak
+  });
+
+  it('maxDrawdown on long series (the candidate method) is the sequential chain\'s figure, bit for bit', () => {
+    // random walks of daily-like returns, with crashes, flat stretches, exact repeats and rebounds
+    // to (almost) the same peak, so that near-ties between troughs or between peaks occur
+    const step = fc.oneof(
+      { weight: 60, arbitrary: fc.double({ min: -0.03, max: 0.03, noNaN: true }) },
+      { weight: 3, arbitrary: fc.constantFrom(0, 0, -0, 0.01, -0.01, 0.25, -0.2, -0.5) },
+      { weight: 1, arbitrary: fc.double({ min: -0.9, max: 1, noNaN: true }) },
+    );
+    const walk = fc.tuple(fc.array(step, { minLength: 1, maxLength: 700 }), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([base, copies, mirror]) => {
+      // repeats of one stretch (and its reverse gain) make equal wealths recur
+      const out: number[] = [];
+      for (let c = 0; c < copies; c++) for (const r of base) out.push(r);
+      if (mirror) for (const r of base) out.push(1 / (1 + r) - 1);
+      return out;
+    });
+    const check = (r: number[]): boolean => {
+      const reference = maxDrawdownSequential(r);
+      const viaCandidates = maxDrawdownByCandidates(r);
+      if (viaCandidates !== undefined) expect(same(viaCandidates, reference)).toBe(true);
+      expect(same(maxDrawdown(r), reference)).toBe(true);
+      return viaCandidates !== undefined;
+    };
+    fc.assert(fc.property(walk, (r) => void check(r)), { numRuns: 400 });
+    // realistic daily series (returns in hundredths of a basis point, 2 to 10 years): the fast path answers
+    let fast = 0;
+    const daily = fc.array(fc.integer({ min: -30000, max: 31000 }).map((x) => x / 1e6), { minLength: 500, maxLength: 2600 });
+    fc.assert(fc.property(daily, (r) => void (check(r) && fast++)), { numRuns: 200 });
+    expect(fast).toBeGreaterThan(180);
+  });
+
+  it('the candidate method steps aside when it cannot prove its answer', () => {
+    const flat = new Array<number>(300).fill(0);
+    expect(maxDrawdownByCandidates(flat)).toBeUndefined(); // every period is at its peak
+    expect(maxDrawdown(flat)).toBe(0);
+    const rising = Array.from({ length: 300 }, (_, i) => 0.001 * ((i % 7) + 1));
+    expect(maxDrawdownByCandidates(rising)).toBeUndefined();
+    expect(maxDrawdown(rising)).toBe(0);
+    // two equally deep troughs: the same stretch twice after returning exactly to the peak wealth 1
+    const dip = [-0.5, 1]; // 1 -> 0.5 -> 1 exactly
+    const twice = [...new Array<number>(100).fill(0), ...dip, ...dip, 0];
+    expect(maxDrawdownByCandidates(twice)).toBeUndefined();
+    expect(maxDrawdown(twice)).toBe(0.5);
+    // wealth beyond the range the fast path accepts
+    const huge = new Array<number>(200).fill(9);
+    expect(maxDrawdownByCandidates(huge)).toBeUndefined();
+    expect(same(maxDrawdown([...huge, -0.5]), maxDrawdownSequential([...huge, -0.5]))).toBe(true);
+    // a -100% period and NaN
+    const wipe = [...new Array<number>(100).fill(0.01), -1, 0.5];
+    expect(maxDrawdown(wipe)).toBe(1);
+    expect(same(maxDrawdown([...wipe.slice(0, 99), NaN]), maxDrawdownSequential([...wipe.slice(0, 99), NaN]))).toBe(true);
   });
 
   it('downsideDeviation equals the square root of the accurate sum of its terms', () => {

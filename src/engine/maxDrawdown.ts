@@ -1,0 +1,284 @@
+import { SPLITTER } from './accurateSum.js';
+
+/**
+ * Maximum drawdown as a positive number: -min(0, min_t DD_t) over the drawdown series of
+ * drawdowns.ts, DD_t = W_t / max(1, max_{u<=t} W_u) - 1 with W_t the running wealth of
+ * cumulativeGrowth (prod (1 + r_u), each W_t accumulated in double-double and rounded once); 0 when
+ * wealth never falls below its running peak. Always the very float64 that taking the minimum of
+ * `drawdowns(returns)` gives, with no arrays.
+ *
+ * How: the double-double running product is one long chain of dependent operations (about 40
+ * cycles a period), yet only two of its values matter: the wealth at the deepest point and at the
+ * peak before it. A plain float64 running product finds them (its relative error after t periods
+ * is below (t + 2) 2^-53, so every other period's drawdown is provably shallower, or the method
+ * gives up), and those two wealths are then computed in double-double as four interleaved
+ * products over quarters of the range (independent chains the processor overlaps), with error
+ * bounds showing that they round to the same float64 as the sequential chain (W_t is then the
+ * correctly rounded exact product for both). Whenever a step cannot be proved (several periods
+ * within rounding of the deepest point or of its peak, no drawdown, values near the float64
+ * range, a product within rounding of a rounding boundary), the sequential chain runs instead.
+ */
+export function maxDrawdown(returns: ArrayLike<number>): number {
+  return (returns.length >= CANDIDATE_MIN ? maxDrawdownByCandidates(returns) : undefined) ?? maxDrawdownSequential(returns);
+}
+
+/** Below this many periods the sequential chain is cheap enough. */
+const CANDIDATE_MIN = 64;
+const TWO_POW_M52 = 2 ** -52;
+const TWO_POW_M106 = 2 ** -106;
+
+/** The reference: the double-double wealth of cumulativeGrowth and the drawdown of drawdowns(), period by period. */
+export function maxDrawdownSequential(returns: ArrayLike<number>): number {
+  let hi = 1;
+  let lo = 0;
+  let peak = 1;
+  let minDd = 0;
+  for (let i = 0; i < returns.length; i++) {
+    // cumulativeGrowth's step (accurateSum.ts), inlined; same arithmetic
+    const g = 1 + (returns[i] as number);
+    const ph = hi * g;
+    let t = SPLITTER * hi;
+    const ah = t - (t - hi);
+    const al = hi - ah;
+    t = SPLITTER * g;
+    const bh = t - (t - g);
+    const bl = g - bh;
+    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+    const b = pl + lo * g;
+    const s = ph + b;
+    const bb = s - ph;
+    lo = ph - (s - bb) + (b - bb);
+    hi = s;
+    const w = hi + lo;
+    if (w > peak) peak = w;
+    const dd = w / peak - 1;
+    if (dd < minDd) minDd = dd;
+  }
+  return minDd === 0 ? 0 : -minDd;
+}
+
+/**
+ * The fast path of maxDrawdown, or undefined when it cannot prove its answer.
+ *
+ * With q_t the plain float64 running product and w_t the sequential double-double wealth, both
+ * within (t + 2) 2^-53 (relative) of the exact product of the float64 factors 1 + r_u, the bound
+ * e = (n + 4) 2^-52 covers |q_t / w_t - 1| for every t. Estimated peaks are then within e and
+ * ratios q_t / peak within 3e of the exact ones, so:
+ * - the deepest period is among those whose estimated ratio is within a factor 1 + 8e of the
+ *   estimated minimum, and every other period's exact ratio is strictly larger;
+ * - its peak (a period, or the starting wealth 1) is among those whose estimate is within a factor
+ *   1 + 5e of the estimated peak, and every other one's exact wealth is strictly smaller.
+ * When each set has exactly one member, the answer is fl(w_t / w_peak) - 1 at those two periods.
+ * Exported for its tests.
+ */
+export function maxDrawdownByCandidates(returns: ArrayLike<number>): number | undefined {
+  const n = returns.length;
+  const e = (n + 4) * TWO_POW_M52;
+  const troughSlack = 1 + 8 * e;
+  const peakSlack = 1 + 5 * e;
+  // The near-peak set of the running estimated peak, as a count (an upper bound: members are not
+  // kept, so one that later falls out of a set of several still counts) and its member when the
+  // count is 1 (-1 = the starting wealth 1). Likewise the near-deepest periods: a count, and the
+  // single one's index with its near-peak member then (-2 when that set was not a single one).
+  let nearCount = 1;
+  let nearIdx = -1;
+  let candCount = 0;
+  let candIdx = -1;
+  let candPeak = -2;
+  let q = 1;
+  let peak = 1;
+  let minRatio = 1;
+  for (let i = 0; i < n; i++) {
+    q *= 1 + (returns[i] as number);
+    // also rejects NaN and non-positive wealth; keeps Dekker's products (of sub-ranges too, whose
+    // products are ratios of two such q) clear of underflow and overflow
+    if (!(q >= 1e-100 && q <= 1e100)) return undefined;
+    if (q > peak) {
+      if (q > peak * peakSlack) {
+        // every earlier member is at most the old peak, below the new level: all drop out
+        nearCount = 1;
+        nearIdx = i;
+      } else nearCount++;
+      peak = q;
+      continue; // ratio 1: not a trough
+    }
+    if (q * peakSlack >= peak) {
+      nearCount++; // a near tie with the peak
+      continue; // ratio about 1: not a trough the fast path accepts
+    }
+    const ratio = q / peak;
+    if (ratio <= minRatio * troughSlack) {
+      if (ratio * troughSlack < minRatio) {
+        // every earlier candidate is at least the old minimum, above the new level: all drop out
+        candCount = 1;
+        candIdx = i;
+        candPeak = nearCount === 1 ? nearIdx : -2;
+      } else candCount++;
+      if (ratio < minRatio) minRatio = ratio;
+    }
+  }
+  if (candCount !== 1 || candPeak === -2 || !(minRatio * troughSlack * troughSlack < 1)) return undefined;
+  const t = candIdx;
+  const p = candPeak;
+  // n + 4 steps of at most 3 2^-106 each for the sequential chain and for the lanes, plus the
+  // combinations (a few 2^-106 each): a generous 8n + 400 ulps of ulps
+  const errRel = (8 * n + 400) * TWO_POW_M106;
+  const dd = [1, 0];
+  let wPeak = 1; // the starting wealth, unless the peak is a period
+  if (p >= 0) {
+    growthDoubleDouble(returns, 0, p + 1, dd);
+    const w = roundedIfClear(dd[0] as number, dd[1] as number, errRel);
+    if (w === undefined) return undefined;
+    wPeak = w;
+  }
+  // wealth at the trough: the wealth at the peak (or 1) times the growth after it
+  const hi = dd[0] as number;
+  const lo = dd[1] as number;
+  growthDoubleDouble(returns, p + 1, t + 1, dd);
+  mulDoubleDouble(hi, lo, dd[0] as number, dd[1] as number, dd);
+  const wTrough = roundedIfClear(dd[0] as number, dd[1] as number, errRel);
+  if (wTrough === undefined) return undefined;
+  const d = wTrough / wPeak - 1;
+  return d < 0 ? -d : 0;
+}
+
+/**
+ * fl(hi + lo) when every value within errRel (relative) of hi + lo rounds to the same float64 w,
+ * else undefined: hi + lo must be farther than that from the midpoints between w and its
+ * neighbours (w > 0 here, a normal number).
+ */
+function roundedIfClear(hi: number, lo: number, errRel: number): number | undefined {
+  const w = hi + lo;
+  const off = hi - w + lo; // hi - w is exact (w is hi or a neighbour of it); off is hi + lo - w
+  // w in [2^k, 2^(k+1)): the gap above w is 2^(k-52), the one below too unless w = 2^k (half that)
+  let k = Math.floor(Math.log2(w));
+  if (Math.pow(2, k) > w) k--;
+  else if (Math.pow(2, k + 1) <= w) k++;
+  const gapAbove = Math.pow(2, k - 52);
+  const gapBelow = w === Math.pow(2, k) ? gapAbove / 2 : gapAbove;
+  const room = (off >= 0 ? gapAbove : gapBelow) / 2 - 2 * errRel * w;
+  return Math.abs(off) < 0.999 * room ? w : undefined;
+}
+
+/**
+ * prod (1 + values[i]) over from <= i < to in double-double, into out[0] + out[1]: four
+ * independent chains over consecutive quarters of the range (the last also takes the remainder),
+ * each step cumulativeGrowth's, multiplied together at the end. Relative error below
+ * (3 (to - from) + 20) 2^-106.
+ */
+function growthDoubleDouble(values: ArrayLike<number>, from: number, to: number, out: number[]): void {
+  const k = Math.max(0, (to - from) >> 2);
+  let h0 = 1;
+  let l0 = 0;
+  let h1 = 1;
+  let l1 = 0;
+  let h2 = 1;
+  let l2 = 0;
+  let h3 = 1;
+  let l3 = 0;
+  const b1 = from + k;
+  const b2 = from + 2 * k;
+  const b3 = from + 3 * k;
+  for (let i = 0; i < k; i++) {
+    // four copies of one step (split hi and g, exact product error, renormalise), for four lanes
+    {
+      const g = 1 + (values[from + i] as number);
+      const ph = h0 * g;
+      let t = SPLITTER * h0;
+      const ah = t - (t - h0);
+      const al = h0 - ah;
+      t = SPLITTER * g;
+      const bh = t - (t - g);
+      const bl = g - bh;
+      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+      const b = pl + l0 * g;
+      const s = ph + b;
+      const bb = s - ph;
+      l0 = ph - (s - bb) + (b - bb);
+      h0 = s;
+    }
+    {
+      const g = 1 + (values[b1 + i] as number);
+      const ph = h1 * g;
+      let t = SPLITTER * h1;
+      const ah = t - (t - h1);
+      const al = h1 - ah;
+      t = SPLITTER * g;
+      const bh = t - (t - g);
+      const bl = g - bh;
+      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+      const b = pl + l1 * g;
+      const s = ph + b;
+      const bb = s - ph;
+      l1 = ph - (s - bb) + (b - bb);
+      h1 = s;
+    }
+    {
+      const g = 1 + (values[b2 + i] as number);
+      const ph = h2 * g;
+      let t = SPLITTER * h2;
+      const ah = t - (t - h2);
+      const al = h2 - ah;
+      t = SPLITTER * g;
+      const bh = t - (t - g);
+      const bl = g - bh;
+      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+      const b = pl + l2 * g;
+      const s = ph + b;
+      const bb = s - ph;
+      l2 = ph - (s - bb) + (b - bb);
+      h2 = s;
+    }
+    {
+      const g = 1 + (values[b3 + i] as number);
+      const ph = h3 * g;
+      let t = SPLITTER * h3;
+      const ah = t - (t - h3);
+      const al = h3 - ah;
+      t = SPLITTER * g;
+      const bh = t - (t - g);
+      const bl = g - bh;
+      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+      const b = pl + l3 * g;
+      const s = ph + b;
+      const bb = s - ph;
+      l3 = ph - (s - bb) + (b - bb);
+      h3 = s;
+    }
+  }
+  for (let i = from + 4 * k; i < to; i++) {
+    const g = 1 + (values[i] as number);
+    const ph = h3 * g;
+    let t = SPLITTER * h3;
+    const ah = t - (t - h3);
+    const al = h3 - ah;
+    t = SPLITTER * g;
+    const bh = t - (t - g);
+    const bl = g - bh;
+    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+    const b = pl + l3 * g;
+    const s = ph + b;
+    const bb = s - ph;
+    l3 = ph - (s - bb) + (b - bb);
+    h3 = s;
+  }
+  mulDoubleDouble(h0, l0, h1, l1, out);
+  mulDoubleDouble(out[0] as number, out[1] as number, h2, l2, out);
+  mulDoubleDouble(out[0] as number, out[1] as number, h3, l3, out);
+}
+
+/** (ah + al)(bh + bl) in double-double into out[0] + out[1] (Dekker's product; relative error a few 2^-106). */
+function mulDoubleDouble(ah: number, al: number, bh: number, bl: number, out: number[]): void {
+  const p = ah * bh;
+  let t = SPLITTER * ah;
+  const a1 = t - (t - ah);
+  const a2 = ah - a1;
+  t = SPLITTER * bh;
+  const b1 = t - (t - bh);
+  const b2 = bh - b1;
+  const err = a1 * b1 - p + a1 * b2 + a2 * b1 + a2 * b2;
+  const c = err + (ah * bl + al * bh);
+  const s = p + c;
+  out[0] = s;
+  out[1] = c - (s - p);
+}
