@@ -1,4 +1,4 @@
-import { endOfMonth } from './calendarDate.js';
+import { civilFromDays, daysInMonth, endOfMonth } from './calendarDate.js';
 import type { ReturnSeries } from './types.js';
 
 /**
@@ -11,28 +11,60 @@ import type { ReturnSeries } from './types.js';
  * of monthly returns) computed from daily data.
  */
 export function monthlyReturns(s: ReturnSeries): ReturnSeries {
-  const dates: number[] = [];
-  const returns: number[] = [];
-  let month = Number.NaN;
-  let cumulative = 0;
-  for (let i = 0; i < s.dates.length; i++) {
-    const r = s.returns[i]!;
-    if (Number.isNaN(r)) continue;
-    const m = endOfMonth(s.dates[i]!);
-    if (m !== month) {
-      if (!Number.isNaN(month)) {
-        dates.push(month);
-        returns.push(cumulative);
+  const outDates: number[] = [];
+  const outReturns: number[] = [];
+  const dates = s.dates;
+  const returns = s.returns;
+  const n = dates.length;
+  let i = 0;
+  while (i < n && Number.isNaN(returns[i]!)) i++;
+  if (i < n) {
+    // the month being compounded: its year, month number and last day
+    let prev = dates[i]!;
+    const first = civilFromDays(prev);
+    let year = first.year;
+    let month = first.month;
+    let monthEnd = endOfMonth(prev);
+    let cumulative = 0;
+    for (; i < n; i++) {
+      const r = returns[i]!;
+      if (Number.isNaN(r)) continue;
+      const d = dates[i]!;
+      if (d > monthEnd || d < prev) {
+        // A later month: its end found by stepping month by month from the current one (month
+        // ends are whole days, so this is endOfMonth(d) exactly, with no calendar conversion per
+        // day). Dates out of order: looked up.
+        let end = monthEnd;
+        let y = year;
+        let mo = month;
+        if (d > monthEnd) {
+          do {
+            mo++;
+            if (mo > 12) {
+              mo = 1;
+              y++;
+            }
+            end += daysInMonth(y, mo);
+          } while (d > end);
+        } else {
+          end = endOfMonth(d);
+          ({ year: y, month: mo } = civilFromDays(d));
+        }
+        if (end !== monthEnd) {
+          outDates.push(monthEnd);
+          outReturns.push(cumulative);
+          cumulative = 0;
+          monthEnd = end;
+          year = y;
+          month = mo;
+        }
       }
-      month = m;
-      cumulative = 0;
+      prev = d;
+      // (1 + c)(1 + r) - 1 as c + r + c r: one observation comes back exactly
+      cumulative = cumulative + r + cumulative * r;
     }
-    // (1 + c)(1 + r) - 1 as c + r + c r: one observation comes back exactly
-    cumulative = cumulative + r + cumulative * r;
+    outDates.push(monthEnd);
+    outReturns.push(cumulative);
   }
-  if (!Number.isNaN(month)) {
-    dates.push(month);
-    returns.push(cumulative);
-  }
-  return { seriesId: s.seriesId, dates: Int32Array.from(dates), returns: Float64Array.from(returns) };
+  return { seriesId: s.seriesId, dates: Int32Array.from(outDates), returns: Float64Array.from(outReturns) };
 }

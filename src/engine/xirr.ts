@@ -92,7 +92,9 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
   }
   const g = (s: number): number => {
     let sum = 0;
-    for (let k = 0; k < m; k++) sum += a[k]! * Math.exp(-s * tau[k]!);
+    // at s = 0 every factor is exp(-0) = 1 exactly: the same sum without the exponentials
+    if (s === 0) for (let k = 0; k < m; k++) sum += a[k]!;
+    else for (let k = 0; k < m; k++) sum += a[k]! * Math.exp(-s * tau[k]!);
     return sum;
   };
   const toRate = (s: number): number => Math.expm1((s * 365) / span);

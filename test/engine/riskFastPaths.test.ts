@@ -10,7 +10,9 @@ import { detectScale } from '../../src/engine/detectScale.js';
 import { downsideDeviation } from '../../src/engine/downsideDeviation.js';
 import { drawdowns } from '../../src/engine/drawdowns.js';
 import { maxDrawdown, maxDrawdownByCandidates, maxDrawdownSequential } from '../../src/engine/maxDrawdown.js';
+import { endOfMonth } from '../../src/engine/calendarDate.js';
 import { mean } from '../../src/engine/mean.js';
+import { monthlyReturns } from '../../src/engine/monthlyReturns.js';
 import { sampleCovariance } from '../../src/engine/sampleCovariance.js';
 import { sampleSd } from '../../src/engine/sampleSd.js';
 import { riskMetrics, RISK_METRIC_KEYS } from '../../src/engine/riskMetrics.js';
@@ -150,6 +152,52 @@ describe('one-pass and in-place forms', () => {
     expect(detectScale(Int32Array.from([0, 3, 8]))).toBe(252);
     expect(detectScale(Int32Array.from([0, 100, 300]))).toBe(1); // (100 + 200) / 2 = 150, one gap past the counters
     expect(detectScale(Int32Array.from([0, 100, 230]))).toBe(4); // (100 + 130) / 2 = 115
+  });
+});
+
+describe('monthlyReturns', () => {
+  /** The plain form: each observation's month looked up, a new group whenever it changes. */
+  function byLookup(dates: Int32Array, returns: Float64Array): { dates: number[]; returns: number[] } {
+    const out = { dates: [] as number[], returns: [] as number[] };
+    let month = NaN;
+    let c = 0;
+    for (let i = 0; i < dates.length; i++) {
+      const r = returns[i]!;
+      if (Number.isNaN(r)) continue;
+      const m = endOfMonth(dates[i]!);
+      if (m !== month) {
+        if (!Number.isNaN(month)) {
+          out.dates.push(month);
+          out.returns.push(c);
+        }
+        month = m;
+        c = 0;
+      }
+      c = c + r + c * r;
+    }
+    if (!Number.isNaN(month)) {
+      out.dates.push(month);
+      out.returns.push(c);
+    }
+    return out;
+  }
+
+  it('looks a month up only when a date leaves the current one; same groups and bits as looking up every date', () => {
+    const obs = fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.oneof(fc.double({ min: -0.05, max: 0.05, noNaN: true }), fc.constant(NaN))), { maxLength: 300 });
+    fc.assert(
+      fc.property(obs, fc.boolean(), (steps, shuffled) => {
+        let d = 19000;
+        const dates = Int32Array.from(steps, ([gap]) => (d += gap));
+        if (shuffled) dates.reverse(); // out of order: every step back looks its month up again
+        const returns = Float64Array.from(steps, ([, r]) => r);
+        const got = monthlyReturns({ seriesId: 'S', dates, returns });
+        const want = byLookup(dates, returns);
+        expect(Array.from(got.dates)).toEqual(want.dates);
+        expect(Array.from(got.returns).every((x, i) => same(x, want.returns[i]!))).toBe(true);
+        expect(got.returns.length).toBe(want.returns.length);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
