@@ -144,7 +144,10 @@ describe('properties', () => {
       const s = series('S', r.map((x) => x - 0.6)); // all losses, so PA's inverse-risk rule never nulls VaR
       const v1 = riskMetrics({ series: s }, { scale: 12, confidence: lo }).metrics.value_at_risk!;
       const v2 = riskMetrics({ series: s }, { scale: 12, confidence: hi }).metrics.value_at_risk!;
-      expect(v2).toBeLessThanOrEqual(v1);
+      // R's type-7 interpolation (1 - h) x_lo + h x_hi is monotone in h only up to rounding: with
+      // neighbours such as 0 and -1.7e-16 two close confidences can come out an ulp or so apart the
+      // wrong way (fast-check found [0,0,-1.67e-16,0,0,0,0,0] at 0.9638 and 0.9899)
+      expect(v2).toBeLessThanOrEqual(v1 + 4 * Number.EPSILON * Math.max(Math.abs(v1), Math.abs(v2)));
     }));
   });
 });
