@@ -252,7 +252,7 @@ function addCacheCommand(program: Command, io: CliIo): void {
     .action(async (_flags: unknown, cmd: Command) => {
       const c = await stateConfig(cmd);
       const n = await openCache({ dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 }).clear();
-      io.stdout.write(`removed ${n} file(s) from ${c.cacheDir}\n`);
+      io.stdout.write(`removed ${n} cache file(s) (packs) from ${c.cacheDir}\n`);
     });
   withDirs(cache.command('prune').description('delete expired and corrupt entries and stray temp files'))
     .option('--cache-ttl <duration>', "entries older than this are expired (default: the configured TTL, 7d)")
@@ -260,7 +260,9 @@ function addCacheCommand(program: Command, io: CliIo): void {
     .action(async (_flags: unknown, cmd: Command) => {
       const c = await stateConfig(cmd);
       const r = await openCache({ dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 }).prune(Date.now());
-      io.stdout.write(`expired ${r.expired}, corrupt ${r.corrupt}, temp files ${r.tempFiles} removed; ${r.kept} kept\n`);
+      io.stdout.write(
+        `expired ${r.expired}, corrupt ${r.corrupt}, superseded ${r.superseded}, old-format ${r.legacy}, temp files ${r.tempFiles} removed; ${r.kept} kept (${r.packsRemoved} pack(s) removed, ${r.packsWritten} written)\n`,
+      );
     });
 }
 

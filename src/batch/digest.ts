@@ -152,6 +152,7 @@ export function openDigestMemo(stateDir: string, now: () => number = Date.now): 
   const memoPath = join(stateDir, 'digests.json');
   let memo: Promise<Record<string, { id: string; sha256: string; bytes: number }>> | undefined;
   const load = () => (memo ??= readJsonObject(memoPath));
+  const mine: Record<string, { id: string; sha256: string; bytes: number }> = {};
   return {
     async peek(path) {
       const abs = resolve(path);
@@ -168,10 +169,10 @@ export function openDigestMemo(stateDir: string, now: () => number = Date.now): 
       const d = await sha256File(abs);
       const after = await fileIdentity(abs);
       if (after.id === before.id && now() - before.mtimeMs >= RACY_MS) {
-        entries[abs] = { id: before.id, ...d };
-        // merged into the file as it is now, so runs hashing other files meanwhile keep their entries
+        entries[abs] = mine[abs] = { id: before.id, ...d };
+        // this process's entries merged into the file as it is now, so runs hashing other files meanwhile keep theirs
         const onDisk = await readJsonObject(memoPath);
-        await writeFileAtomic(memoPath, `${JSON.stringify({ ...onDisk, [abs]: entries[abs] })}\n`, { fsync: false }).catch(() => undefined);
+        await writeFileAtomic(memoPath, `${JSON.stringify({ ...onDisk, ...mine })}\n`, { fsync: false }).catch(() => undefined);
       }
       return d;
     },

@@ -212,7 +212,8 @@ export async function runBatch(source: PortfolioSource, sinks: readonly ResultSi
     }
   };
   await Promise.all(ids.map((id) => limit(() => one(id))));
-  env.cache?.flush();
+  const flushed = env.cache?.flush();
+  if (flushed?.error) hooks.onEvent?.({ level: 'warn', msg: `result cache not saved: ${flushed.error}` });
   return run.outcome();
 }
 

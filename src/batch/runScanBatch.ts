@@ -61,6 +61,7 @@ export async function runScanBatch(
     taskModule: TASK_URL,
     taskOptions,
     digest: 'none',
+    onWarning: (msg) => hooks.onEvent?.({ level: 'warn', msg }),
     onResult: (r) => {
       results.push(r as ScanTaskResult);
       hooks.onProgress?.({ done: results.length, total: Math.max(expected, results.length), failed: 0 });
@@ -93,7 +94,8 @@ export async function runScanBatch(
       try {
         const cache = openCache<ScanMemoValue>(opts.cache!);
         cache.putSync(scanMemoKey({ inputs, optionsDigest: env!.optionsDigest, engineVersion: ENGINE_VERSION }), value, (hooks.now ?? Date.now)());
-        cache.flush();
+        const flushed = cache.flush();
+        if (flushed.error) throw new Error(flushed.error);
       } catch (err) {
         hooks.onEvent?.({ level: 'warn', msg: `could not write the scan memo: ${(err as Error).message}` });
       }
@@ -108,16 +110,23 @@ export async function runScanBatch(
  */
 async function fromMemo(key: string, sinks: readonly ResultSink[], opts: BatchOptions, hooks: BatchHooks): Promise<BatchOutcome | undefined> {
   const now = (hooks.now ?? Date.now)();
-  const memoHit = openCache<ScanMemoValue>(opts.cache!).get(key, now);
-  if (memoHit.status !== 'hit') return undefined;
-  const { portfolios, errors } = memoHit.value;
-  const results = openCache<CachedValue>(opts.cache!);
+  // one read-only handle; flush() (nothing to publish) releases its read descriptors
+  const cache = openCache<ScanMemoValue | CachedValue>(opts.cache!);
   const values: CachedValue[] = [];
-  for (const p of portfolios) {
-    const hit = results.get(p.key, now);
-    if (hit.status !== 'hit') return undefined;
-    values.push(hit.value);
+  let memoValue: ScanMemoValue | undefined;
+  try {
+    const memoHit = cache.get(key, now);
+    if (memoHit.status !== 'hit') return undefined;
+    memoValue = memoHit.value as ScanMemoValue;
+    for (const p of memoValue.portfolios) {
+      const hit = cache.get(p.key, now);
+      if (hit.status !== 'hit') return undefined;
+      values.push(hit.value as CachedValue);
+    }
+  } finally {
+    cache.flush();
   }
+  const { portfolios, errors } = memoValue;
   hooks.onEvent?.({ level: 'info', msg: 'inputs unchanged since they were last scanned with these options: every result from the cache (scan memo), inputs not read' });
   const run = batchCollector(sinks, { failFast: false }, hooks, portfolios.length + errors.length);
   for (let i = 0; i < portfolios.length; i++) await run.accept(portfolios[i]!.id, runRows(values[i]!, opts.runId), [], 'hit');

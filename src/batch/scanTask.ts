@@ -39,9 +39,10 @@ export function init(o: ScanTaskOptions): Context {
   };
 }
 
-/** Called once by the worker after its last group: publishes the cache entries it wrote. */
-export function finish(_o: ScanTaskOptions, ctx: Context): void {
-  ctx.env.cache?.flush();
+/** Called once by the worker after its last group: publishes the cache entries it wrote; a warning if it could not. */
+export function finish(_o: ScanTaskOptions, ctx: Context): string | undefined {
+  const flushed = ctx.env.cache?.flush();
+  return flushed?.error ? `result cache not saved: ${flushed.error}` : undefined;
 }
 
 export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context): ScanTaskResult {

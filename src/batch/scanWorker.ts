@@ -130,8 +130,8 @@ async function main(): Promise<void> {
         if (!again.grouped) throw new Error(`re-scan of bytes ${p.start}-${p.end} failed: ${again.reason}`);
       }
     }
-    if (task.finish) await task.finish(input.taskOptions, context);
-    port.postMessage({ type: 'done', ids: outcome.ids, groups: outcome.groups, rows: outcome.rows });
+    const warning = task.finish ? await task.finish(input.taskOptions, context) : undefined;
+    port.postMessage({ type: 'done', ids: outcome.ids, groups: outcome.groups, rows: outcome.rows, warning: typeof warning === 'string' ? warning : undefined });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     port.postMessage({ type: 'error', message: e.message, stack: e.stack });

@@ -32,7 +32,7 @@ import { readPlainHeader, type PlainHeader } from '../storage/csv/fastScan.js';
 export interface GroupTaskModule {
   init?(taskOptions: unknown): unknown;
   handleGroup(group: import('../storage/csv/fastGroups.js').ValuationGroup, taskOptions: unknown, context: unknown): unknown;
-  /** Called once after the worker's last group (before it reports done). */
+  /** Called once after the worker's last group (before it reports done); a string it returns is passed to onWarning. */
   finish?(taskOptions: unknown, context: unknown): unknown;
 }
 
@@ -51,6 +51,8 @@ export interface GroupedScanOptions {
   digest?: GroupDigest;
   /** Byte offsets to split at instead of equal parts (each moved to the next portfolio's first line). */
   splitAt?: number[];
+  /** A warning a worker's task `finish` returned (e.g. a cache it could not save). */
+  onWarning?(message: string): void;
 }
 
 export type GroupedScanResult =
@@ -67,7 +69,7 @@ export type GroupedScanResult =
 type WorkerMessage =
   | { type: 'result'; portfolioId: string; result: unknown }
   | { type: 'lines'; lines: number }
-  | { type: 'done'; ids: string[]; groups: number; rows: number }
+  | { type: 'done'; ids: string[]; groups: number; rows: number; warning?: string }
   | { type: 'not-grouped'; reason: NotGroupedReason }
   | { type: 'error'; message: string; stack?: string };
 
@@ -274,6 +276,7 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
             break;
           case 'done':
             done = true;
+            if (m.warning !== undefined) opts.onWarning?.(m.warning);
             ids[k] = m.ids;
             groups += m.groups;
             rows += m.rows;

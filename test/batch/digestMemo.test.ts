@@ -71,3 +71,15 @@ describe('memoizedFileDigest', () => {
     expect((await later.peek(file))?.sha256).toBe(sha256Hex(await readFile(file)));
   });
 });
+
+describe('memoizedFileDigest with several files at once', () => {
+  it('keeps every entry when files are hashed concurrently', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'perfcalc-digest-'));
+    const files = ['a.csv', 'b.csv', 'c.csv'].map((f) => join(dir, f));
+    await Promise.all(files.map((f, i) => oldFile(f, `portfolio_id,date,market_value\nP${i},2024-01-02,100\n`)));
+    const memo = openDigestMemo(join(dir, 'state'));
+    await Promise.all(files.map((f) => memo.digest(f)));
+    const onDisk = JSON.parse(await readFile(join(dir, 'state', 'digests.json'), 'utf8'));
+    expect(Object.keys(onDisk).sort()).toEqual([...files].sort());
+  });
+});
