@@ -78,6 +78,8 @@ export interface BatchHooks {
   onProgress?: (p: { done: number; total: number; failed: number }) => void;
   /** A notable event (corrupt cache entry, failed portfolio), for logs. */
   onEvent?: (e: { level: 'info' | 'warn' | 'error'; msg: string; portfolio_id?: string }) => void;
+  /** The grouped scan's worker threads are running: main-thread work that would hold back their start can begin. */
+  onScanStarted?: () => void;
 }
 
 export interface BatchOutcome {

@@ -62,6 +62,7 @@ export async function runScanBatch(
     taskOptions,
     digest: 'none',
     onWarning: (msg) => hooks.onEvent?.({ level: 'warn', msg }),
+    onStarted: () => hooks.onScanStarted?.(),
     onResult: (r) => {
       results.push(r as ScanTaskResult);
       hooks.onProgress?.({ done: results.length, total: Math.max(expected, results.length), failed: 0 });

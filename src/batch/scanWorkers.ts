@@ -51,6 +51,8 @@ export interface GroupedScanOptions {
   digest?: GroupDigest;
   /** Byte offsets to split at instead of equal parts (each moved to the next portfolio's first line). */
   splitAt?: number[];
+  /** Called once every worker thread has been created. */
+  onStarted?(): void;
   /** A warning a worker's task `finish` returned (e.g. a cache it could not save). */
   onWarning?(message: string): void;
 }
@@ -300,5 +302,6 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
       });
     });
     passBases();
+    opts.onStarted?.();
   });
 }

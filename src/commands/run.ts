@@ -111,13 +111,13 @@ async function scanEligible(c: RunConfig): Promise<boolean> {
  * without reading (identity unchanged since hashed), and after the scan, their sha256 only if
  * their identity is still the one they had before the scan started (so the scan read those bytes).
  */
-async function scanMemoInputs(files: string[], digests: DigestMemo, inputsDigested: Promise<unknown>): Promise<ScanMemoInputs> {
+async function scanMemoInputs(files: string[], digests: DigestMemo, inputsDigested: () => Promise<unknown>): Promise<ScanMemoInputs> {
   const before = await Promise.all(files.map((f) => fileIdentity(f)));
   const peeked = await Promise.all(files.map((f) => digests.peek(f)));
   return {
     known: peeked.every((p) => p !== undefined) ? peeked.map((p) => p!.sha256) : undefined,
     async settle() {
-      await inputsDigested.catch(() => undefined);
+      await inputsDigested().catch(() => undefined);
       const after = await Promise.all(files.map((f) => digests.peek(f)));
       return after.every((p, i) => p !== undefined && p.id === before[i]!.id) ? after.map((p) => p!.sha256) : undefined;
     },
@@ -193,12 +193,21 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   const digests = openDigestMemo(c.stateDir);
   const source = await openSource(c, digests);
   const { files: fileSink, all: sinks } = await openSinks(c);
-  // the input digests (for the audit and run records) are hashed while the batch runs
-  const inputsDigested = source.describeInputs();
-  // awaited after the batch; until then a failure must not surface as an unhandled rejection
-  inputsDigested.catch(() => undefined);
-  const series = await contextSeries(c, source);
+  // The input digests (for the audit and run records) are hashed while the batch runs. sha256 runs
+  // on this thread, so the grouped scan starts it only once its workers are running: hashing 700 MB
+  // first would hold back their start by seconds.
+  let digesting: Promise<AuditInput[]> | undefined;
+  const inputsDigested = (): Promise<AuditInput[]> => {
+    if (digesting === undefined) {
+      digesting = source.describeInputs();
+      // awaited after the batch; until then a failure must not surface as an unhandled rejection
+      digesting.catch(() => undefined);
+    }
+    return digesting;
+  };
   const scan = await scanEligible(c);
+  if (!scan) void inputsDigested();
+  const series = await contextSeries(c, source);
   // the whole-file path loads on listPortfolios: time it apart (the scan loads as it computes)
   if (!scan) await source.listPortfolios();
   const loaded = now();
@@ -222,14 +231,15 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
     cache: c.cache ? { dir: c.cacheDir, ttlMs: c.cacheTtl * 1000 } : null,
     failFast: c.failFast,
   };
-  const hooks = { now, ...ctx.hooks };
+  const hooks: BatchHooks = { now, ...ctx.hooks, onScanStarted: () => void inputsDigested() };
   const scanInput = { valuations: c.valuations!, cashFlows: c.cashFlows };
   const scanned = scan
     ? await runScanBatch(scanInput, sinks, batchOptions, hooks, c.cache ? await scanMemoInputs([scanInput.valuations, ...(c.cashFlows ? [c.cashFlows] : [])], digests, inputsDigested) : undefined)
     : undefined;
+  if (!scanned) void inputsDigested();
   const outcome = scanned ?? (await runBatch(source, sinks, batchOptions, hooks));
   const computed = now();
-  const inputs = await inputsDigested;
+  const inputs = await inputsDigested();
   runRecord.inputs = inputs;
   const auditOutcome: AuditOutcome = outcome.stopped ? 'failed' : outcome.portfolios.failed > 0 ? 'partial' : 'ok';
   const summary: RunSummary = {
