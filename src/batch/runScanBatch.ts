@@ -43,18 +43,23 @@ export async function runScanBatch(
     const warm = await fromMemo(scanMemoKey({ inputs: memo.known, optionsDigest: env!.optionsDigest, engineVersion: ENGINE_VERSION }), sinks, opts, hooks);
     if (warm) return warm;
   }
-  const flows = input.cashFlows !== undefined ? await readCashFlowsFast(input.cashFlows) : new Map();
-  const packed = packFlows(flows);
   const files = input.cashFlows !== undefined ? [input.valuations, input.cashFlows] : [input.valuations];
-  const taskOptions: ScanTaskOptions = {
+  // the cash flows are read while the workers start (they wait for them before scanning)
+  let expected = 0;
+  const packedFlows = (input.cashFlows !== undefined ? readCashFlowsFast(input.cashFlows) : Promise.resolve(new Map())).then((flows) => {
+    const packed = packFlows(flows);
+    expected = packed.ids.length;
+    return packed;
+  });
+  packedFlows.catch(() => undefined); // a scan that ends early (not grouped) leaves the error to the whole-file loader
+  const taskOptions: Promise<ScanTaskOptions> = packedFlows.then((packed) => ({
     batch: { runId: opts.runId, compute: opts.compute, context: opts.context, cache: opts.cache },
     flows: packed,
     files,
     wantsDaily,
-  };
+  }));
   // Results are held until the scan says the file was grouped: a file that is not must leave no trace.
   const results: ScanTaskResult[] = [];
-  const expected = packed.ids.length;
   const scan = await runGroupedScan({
     path: input.valuations,
     workers: Math.max(1, Math.min(opts.concurrency, availableParallelism())),
@@ -69,6 +74,7 @@ export async function runScanBatch(
     },
   });
   if (!scan.grouped) return undefined;
+  const packed = await packedFlows;
 
   results.sort((a, b) => compareIds(a.id, b.id));
   const seen = new Set(results.map((r) => r.id));

@@ -23,6 +23,8 @@ interface ScanWorkerInput {
   firstLine: number | null;
   taskModule: string;
   taskOptions: unknown;
+  /** The task options come later, in an 'options' message (the main thread was still preparing them). */
+  taskOptionsLater?: boolean;
   digest: string;
 }
 
@@ -85,10 +87,14 @@ async function main(): Promise<void> {
   const input = workerData as ScanWorkerInput;
   let base: number | undefined = input.firstLine ?? undefined;
   let baseWaiter: ((n: number) => void) | undefined;
-  port.on('message', (m: { type: string; firstLine: number }) => {
+  let optionsWaiter: ((o: unknown) => void) | undefined;
+  const optionsLater = input.taskOptionsLater ? new Promise<unknown>((resolve) => (optionsWaiter = resolve)) : undefined;
+  port.on('message', (m: { type: string; firstLine: number; taskOptions?: unknown }) => {
     if (m.type === 'base') {
       base = m.firstLine;
       baseWaiter?.(m.firstLine);
+    } else if (m.type === 'options') {
+      optionsWaiter?.(m.taskOptions);
     }
   });
   try {
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
     const { scanValuationGroups } = await import('../storage/csv/fastGroups.js');
     const task = (await import(input.taskModule)) as TaskModule;
     if (typeof task.handleGroup !== 'function') throw new Error(`${input.taskModule} does not export handleGroup`);
+    if (optionsLater) input.taskOptions = await optionsLater;
     const context = task.init ? await task.init(input.taskOptions) : undefined;
     const pending: Array<{ start: number; end: number; relLine: number }> = [];
     const handle = async (g: GroupLike): Promise<void> => {

@@ -43,7 +43,11 @@ export interface GroupedScanOptions {
   workers: number;
   /** The task module (see GroupTaskModule): a URL, a file: URL string or a file path. */
   taskModule: URL | string;
-  /** Passed to init and handleGroup in every worker (structured-cloned). */
+  /**
+   * Passed to init and handleGroup in every worker (structured-cloned). A promise is awaited while
+   * the workers start (their module loading overlaps the work behind it), then posted to them; a
+   * rejection fails the scan with its error.
+   */
   taskOptions?: unknown;
   /** Called on the main thread with each group's result, in arrival order (not file order). */
   onResult(result: unknown, portfolioId: string): void;
@@ -185,6 +189,8 @@ export async function groupRanges(
 
 /** Runs the grouped scan on worker threads; see the module comment. */
 export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedScanResult> {
+  // handled below once the workers exist; a scan that ends before that must not leave it unhandled
+  if (opts.taskOptions instanceof Promise) opts.taskOptions.catch(() => undefined);
   let split: Awaited<ReturnType<typeof groupRanges>>;
   try {
     split = await groupRanges(opts.path, Math.max(1, Math.floor(opts.workers)), opts.splitAt);
@@ -202,6 +208,7 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
         ? opts.taskModule
         : pathToFileURL(resolve(opts.taskModule)).href;
   const n = ranges.length;
+  const later = opts.taskOptions instanceof Promise;
   const workers: Worker[] = [];
   const firstLines: Array<number | undefined> = new Array(n).fill(undefined);
   const lineCounts: Array<number | undefined> = new Array(n).fill(undefined);
@@ -256,7 +263,8 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
           end: range.end,
           firstLine: k === 0 ? (firstLines[0] as number) : null,
           taskModule,
-          taskOptions: opts.taskOptions,
+          taskOptions: later ? undefined : opts.taskOptions,
+          taskOptionsLater: later,
           digest: opts.digest ?? 'sha256',
         },
       });
@@ -303,5 +311,13 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
     });
     passBases();
     opts.onStarted?.();
+    if (later) {
+      (opts.taskOptions as Promise<unknown>).then(
+        (taskOptions) => {
+          if (!settled) for (const w of workers) w.postMessage({ type: 'options', taskOptions });
+        },
+        (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
+      );
+    }
   });
 }

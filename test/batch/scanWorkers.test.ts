@@ -90,6 +90,24 @@ describe('runGroupedScan', () => {
     expect(results.map((r) => [r.id, r.n, r.sum])).toEqual([['ONLY', 28, 420]]);
   });
 
+  it('takes task options that arrive later (a promise), and fails the scan with its rejection', async () => {
+    const path = await csvFile('v.csv', bench());
+    const got: TaskResult[] = [];
+    let release: (o: unknown) => void = () => {};
+    const later = new Promise<unknown>((resolve) => (release = resolve));
+    const scanning = runGroupedScan({ path, workers: 2, taskModule: TASK, taskOptions: later, onResult: (r) => got.push(r as TaskResult) });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([]); // the workers wait for their options
+    release({ tag: 'late' });
+    const outcome = await scanning;
+    expect(outcome.grouped).toBe(true);
+    expect(got).toHaveLength(24);
+    expect(new Set(got.map((r) => r.tag))).toEqual(new Set(['late']));
+
+    const rejected = runGroupedScan({ path, workers: 2, taskModule: TASK, taskOptions: Promise.reject(new Error('flows file unreadable')), onResult: () => {} });
+    await expect(rejected).rejects.toThrow('flows file unreadable');
+  });
+
   it('reports a portfolio that reappears, within one range or across ranges', async () => {
     const lines = ['portfolio_id,date,market_value'];
     for (let p = 0; p < 10; p++) for (let d = 1; d <= 20; d++) lines.push(`P${p},2024-02-${String(d).padStart(2, '0')},1`);
