@@ -158,7 +158,16 @@ export function runRows(value: CachedValue, runId: string): RunResultRow[] {
 export function computeCached(
   data: PortfolioData,
   env: ComputeEnv,
-): { rows: RunResultRow[]; cache: CacheOutcome; key: string; note?: string } {
+): { rows: RunResultRow[]; value: CachedValue; cache: CacheOutcome; key: string; note?: string } {
+  const r = computeCachedValue(data, env);
+  return { ...r, rows: runRows(r.value, env.runId) };
+}
+
+/** computeCached without the per-run columns: the portfolio's rows as cached (runRows adds run id and provenance). */
+export function computeCachedValue(
+  data: PortfolioData,
+  env: ComputeEnv,
+): { value: CachedValue; cache: CacheOutcome; key: string; note?: string } {
   const inputDigest = portfolioDigest(data);
   let rows: ResultRow[] | undefined;
   let outcome: CacheOutcome = 'off';
@@ -180,7 +189,7 @@ export function computeCached(
       }
     }
   }
-  return { rows: runRows({ input_digest: inputDigest, rows }, env.runId), cache: outcome, key, note };
+  return { value: { input_digest: inputDigest, rows }, cache: outcome, key, note };
 }
 
 /**

@@ -86,7 +86,7 @@ export async function runScanBatch(
   });
   const run = batchCollector(sinks, { failFast: false }, { ...hooks, onProgress: undefined }, results.length + orphans.length);
   for (const r of results) {
-    if (r.ok) await run.accept(r.id, r.rows, r.daily, r.cache, r.note);
+    if (r.ok) await run.accept(r.id, runRows(r.value, opts.runId), r.daily, r.cache, r.note);
     else run.fail(r.error);
   }
   for (const e of orphans) run.fail(e);

@@ -1,7 +1,7 @@
 /**
  * The batch's task module for the grouped scan (scanWorkers.ts): runs inside each worker thread,
  * turns one scanned portfolio (a ValuationGroup) plus its flows into result rows with the same
- * functions the in-process batch uses (combinePortfolio, computeCached), and sends back only
+ * functions the in-process batch uses (combinePortfolio, computeCachedValue), and sends back only
  * the rows. Any per-portfolio failure is returned as a result, never thrown (a throw would fail
  * the whole scan).
  */
@@ -11,7 +11,7 @@ import { unpackFlows, type PackedFlows } from '../storage/csv/cashFlows.js';
 import { combinePortfolio } from '../storage/csv/loadPortfolios.js';
 import type { DailySeries } from '../storage/types.js';
 import { dailySeries } from './dailySeries.js';
-import { computeCached, computeEnv, type BatchOptions, type CacheOutcome, type ComputeEnv, type PortfolioError, type RunResultRow } from './runBatch.js';
+import { computeCachedValue, computeEnv, type BatchOptions, type CachedValue, type CacheOutcome, type ComputeEnv, type PortfolioError } from './runBatch.js';
 
 export interface ScanTaskOptions {
   batch: Pick<BatchOptions, 'runId' | 'compute' | 'context' | 'cache'>;
@@ -22,7 +22,8 @@ export interface ScanTaskOptions {
 }
 
 export type ScanTaskResult =
-  | { id: string; ok: true; rows: RunResultRow[]; daily: DailySeries[]; cache: CacheOutcome; key: string; note?: string }
+  /** `value` is the portfolio's rows without the per-run columns (runRows adds them on the main thread: less to clone). */
+  | { id: string; ok: true; value: CachedValue; daily: DailySeries[]; cache: CacheOutcome; key: string; note?: string }
   | { id: string; ok: false; error: PortfolioError };
 
 interface Context {
@@ -54,9 +55,9 @@ export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context)
     const c = combinePortfolio(id, g, flows, o.files);
     if (!c.data) return { id, ok: false, error: { portfolio_id: id, stage: 'load', message: c.problems.map(formatProblem).join(' | ') } };
     stage = 'compute';
-    const { rows, cache, key, note } = computeCached(c.data, ctx.env);
+    const { value, cache, key, note } = computeCachedValue(c.data, ctx.env);
     const daily = o.wantsDaily ? [dailySeries(c.data, o.batch.compute.flowTiming)] : [];
-    return { id, ok: true, rows, daily, cache, key, note };
+    return { id, ok: true, value, daily, cache, key, note };
   } catch (err) {
     return { id, ok: false, error: { portfolio_id: id, stage, message: (err as Error).message } };
   }
