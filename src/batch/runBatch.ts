@@ -127,13 +127,18 @@ export interface ComputeEnv {
   now: () => number;
 }
 
+/** The digest of the options and shared series that, with a portfolio's input digest and the engine version, determine its rows. */
+export function optionsDigestOf(opts: Pick<BatchOptions, 'compute' | 'context'>): string {
+  return digestJson({ compute: opts.compute, benchmark: seriesDigest(opts.context.benchmark), riskFree: seriesDigest(opts.context.riskFree) });
+}
+
 export function computeEnv(opts: Pick<BatchOptions, 'runId' | 'compute' | 'context' | 'cache'>, now: () => number): ComputeEnv {
   return {
     runId: opts.runId,
     compute: opts.compute,
     context: opts.context,
     cache: opts.cache ? openCache<CachedValue>(opts.cache) : null,
-    optionsDigest: digestJson({ compute: opts.compute, benchmark: seriesDigest(opts.context.benchmark), riskFree: seriesDigest(opts.context.riskFree) }),
+    optionsDigest: optionsDigestOf(opts),
     now,
   };
 }

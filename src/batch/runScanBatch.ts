@@ -13,7 +13,7 @@ import { formatProblem } from '../errors.js';
 import { compareIds } from '../ids.js';
 import type { ResultSink } from '../storage/types.js';
 import { runGroupedScan } from './scanWorkers.js';
-import { batchCollector, computeEnv, ENGINE_VERSION, runRows, type BatchHooks, type BatchOptions, type BatchOutcome, type CachedValue } from './runBatch.js';
+import { batchCollector, ENGINE_VERSION, optionsDigestOf, runRows, type BatchHooks, type BatchOptions, type BatchOutcome, type CachedValue } from './runBatch.js';
 import type { ScanTaskOptions, ScanTaskResult } from './scanTask.js';
 import { openCache } from './cache.js';
 import { scanMemoKey, type ScanMemoValue } from './scanMemo.js';
@@ -38,9 +38,9 @@ export async function runScanBatch(
   const wantsDaily = sinks.some((k) => k.wantsDailySeries);
   // the memo gives back rows only (no daily series), and lives in the result cache
   const useMemo = memo !== undefined && opts.cache !== null && !wantsDaily;
-  const env = useMemo ? computeEnv(opts, hooks.now ?? Date.now) : undefined;
+  const optionsDigest = useMemo ? optionsDigestOf(opts) : '';
   if (useMemo && memo.known !== undefined) {
-    const warm = await fromMemo(scanMemoKey({ inputs: memo.known, optionsDigest: env!.optionsDigest, engineVersion: ENGINE_VERSION }), sinks, opts, hooks);
+    const warm = await fromMemo(scanMemoKey({ inputs: memo.known, optionsDigest, engineVersion: ENGINE_VERSION }), sinks, opts, hooks);
     if (warm) return warm;
   }
   const files = input.cashFlows !== undefined ? [input.valuations, input.cashFlows] : [input.valuations];
@@ -100,7 +100,7 @@ export async function runScanBatch(
       };
       try {
         const cache = openCache<ScanMemoValue>(opts.cache!);
-        cache.putSync(scanMemoKey({ inputs, optionsDigest: env!.optionsDigest, engineVersion: ENGINE_VERSION }), value, (hooks.now ?? Date.now)());
+        cache.putSync(scanMemoKey({ inputs, optionsDigest, engineVersion: ENGINE_VERSION }), value, (hooks.now ?? Date.now)());
         const flushed = cache.flush();
         if (flushed.error) throw new Error(flushed.error);
       } catch (err) {

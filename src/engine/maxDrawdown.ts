@@ -1,4 +1,5 @@
 import { SPLITTER } from './accurateSum.js';
+import { drawdowns } from './drawdowns.js';
 
 /**
  * Maximum drawdown as a positive number: -min(0, min_t DD_t) over the drawdown series of
@@ -27,33 +28,11 @@ const CANDIDATE_MIN = 64;
 const TWO_POW_M52 = 2 ** -52;
 const TWO_POW_M106 = 2 ** -106;
 
-/** The reference: the double-double wealth of cumulativeGrowth and the drawdown of drawdowns(), period by period. */
+/** The reference: the minimum of drawdowns(returns), period by period (the double-double wealth of cumulativeGrowth). */
 export function maxDrawdownSequential(returns: ArrayLike<number>): number {
-  let hi = 1;
-  let lo = 0;
-  let peak = 1;
+  const dd = drawdowns(returns);
   let minDd = 0;
-  for (let i = 0; i < returns.length; i++) {
-    // cumulativeGrowth's step (accurateSum.ts), inlined; same arithmetic
-    const g = 1 + (returns[i] as number);
-    const ph = hi * g;
-    let t = SPLITTER * hi;
-    const ah = t - (t - hi);
-    const al = hi - ah;
-    t = SPLITTER * g;
-    const bh = t - (t - g);
-    const bl = g - bh;
-    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-    const b = pl + lo * g;
-    const s = ph + b;
-    const bb = s - ph;
-    lo = ph - (s - bb) + (b - bb);
-    hi = s;
-    const w = hi + lo;
-    if (w > peak) peak = w;
-    const dd = w / peak - 1;
-    if (dd < minDd) minDd = dd;
-  }
+  for (let i = 0; i < dd.length; i++) if ((dd[i] as number) < minDd) minDd = dd[i] as number;
   return minDd === 0 ? 0 : -minDd;
 }
 

@@ -121,24 +121,7 @@ export function fastDate(buf: Uint8Array, s: number, e: number): number {
  * buf[i + 1, i + 11) a strict YYYY-MM-DD date; its epoch day, or NaN. Reads buf[i, i + 12) only.
  */
 export function commaDate(buf: Uint8Array, i: number): number {
-  if (buf[i] !== COMMA || buf[i + 5] !== DASH || buf[i + 8] !== DASH || buf[i + 11] !== COMMA) return NaN;
-  const d0 = (buf[i + 1] as number) - 48;
-  const d1 = (buf[i + 2] as number) - 48;
-  const d2 = (buf[i + 3] as number) - 48;
-  const d3 = (buf[i + 4] as number) - 48;
-  const d5 = (buf[i + 6] as number) - 48;
-  const d6 = (buf[i + 7] as number) - 48;
-  const d8 = (buf[i + 9] as number) - 48;
-  const d9 = (buf[i + 10] as number) - 48;
-  if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
-    return NaN;
-  }
-  const month = d5 * 10 + d6;
-  if (month < 1 || month > 12) return NaN;
-  const key = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 16 + month;
-  const day = d8 * 10 + d9;
-  if (day < 1 || day > (MONTH_LENGTH[key] || fillMonth(key >> 4, month))) return NaN;
-  return (MONTH_FIRST[key] as number) + day - 1;
+  return buf[i] === COMMA && buf[i + 11] === COMMA ? fastDate(buf, i + 1, i + 11) : NaN;
 }
 
 /** True when buf[s, e) holds the same bytes as ref[0, refLen). */
