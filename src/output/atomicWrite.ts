@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -50,5 +50,41 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** The temp-file name writeFileAtomic(Sync) uses for `name`: `.<name>.<pid>.<12 hex>.tmp`. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temp files that writeFileAtomic left for the given file names in `dir` when its
+ * process was killed mid-write (SIGKILL, power loss): those whose writing process no longer
+ * runs. A live writer's temp file is left alone. Returns the names removed.
+ */
+export async function removeStaleTemps(dir: string, names: readonly string[]): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return []; // no directory yet: nothing stale
+  }
+  const wanted = new Set(names);
+  const removed: string[] = [];
+  for (const f of entries) {
+    const m = TEMP_NAME.exec(f);
+    if (m === null || !wanted.has(m[1]!) || processAlive(Number(m[2]))) continue;
+    await rm(join(dir, f), { force: true });
+    removed.push(f);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
 }

@@ -191,11 +191,20 @@ describe('perfcalc run', () => {
     for (let k = 0; k < 40; k++) for (const r of rows) big.push(r.replace(/^P-/, `K${k}-`));
     await writeFile(join(dir, 'v.csv'), `${big.join('\n')}\n`);
     const args = [BIN, 'run', '--valuations', 'v.csv', '--metrics', 'twr,mwr,risk', '--out', 'out', '--state-dir', 'state', '--run-id', 'killed', '--no-cache', '--format', 'csv,json'];
-    for (const delay of [150, 400, 800]) {
+    // The kills land at fractions of a full run's own duration here, so they fall mid-run on a fast machine as on a slow one.
+    const t0 = performance.now();
+    const full = await runCli(args.slice(1), { cwd: dir });
+    expect(full.code).toBe(0);
+    const fullMs = performance.now() - t0;
+    await rm(join(dir, 'out'), { recursive: true, force: true });
+    let killedMidRun = 0;
+    for (const fraction of [0.2, 0.45, 0.7, 0.9]) {
       const child = spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, delay));
+      // listen before the kill: a run that ends first must not leave this waiting for an exit already past
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+      await new Promise((r) => setTimeout(r, Math.round(fullMs * fraction)));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      if ((await exited) === 'SIGKILL') killedMidRun++;
       // whatever exists is complete: atomic renames, and summary.json (written last) vouches for the rest
       for (const name of ['results.csv', 'results.json', 'errors.csv', 'summary.json']) {
         const path = join(dir, 'out', name);
@@ -204,8 +213,12 @@ describe('perfcalc run', () => {
         if (name.endsWith('.json')) expect(() => JSON.parse(text)).not.toThrow();
         else expect(text.endsWith('\n')).toBe(true);
       }
-      await rm(join(dir, 'out'), { recursive: true, force: true });
+      // anything else is a hidden temp file of a write the kill cut short (the rerun below removes it)
+      if (existsSync(join(dir, 'out'))) {
+        for (const f of await readdir(join(dir, 'out'))) expect(f).toMatch(/^(results\.(csv|json)|errors\.csv|summary\.json|\..+\.\d+\.[0-9a-f]{12}\.tmp)$/);
+      }
     }
+    expect(killedMidRun).toBeGreaterThan(0);
     const rerun = await runCli(args.slice(1), { cwd: dir });
     expect(rerun.code).toBe(0);
     const summary = JSON.parse(await readFile(join(dir, 'out', 'summary.json'), 'utf8'));

@@ -34,3 +34,20 @@ describe('resultsCsv', () => {
     );
   });
 });
+
+describe('writeRunFiles', () => {
+  it('removes the temp files a killed earlier writer left, not a live writer\'s or unrelated ones', async () => {
+    const { mkdtemp, readdir, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeRunFiles } = await import('../../src/storage/files/fileSink.js');
+    const dir = await mkdtemp(join(tmpdir(), 'perfcalc-sink-'));
+    // pid 2^22 + 1 is above Linux's pid_max limit (2^22), so no process has it
+    const dead = `.results.csv.${2 ** 22 + 1}.0123456789ab.tmp`;
+    const live = `.results.csv.${process.pid}.0123456789ab.tmp`;
+    const other = `.notes.txt.${2 ** 22 + 1}.0123456789ab.tmp`;
+    for (const f of [dead, live, other]) await writeFile(join(dir, f), 'partial');
+    await writeRunFiles(dir, { rows: [], errors: [] }, ['csv'], () => ({}));
+    expect((await readdir(dir)).sort()).toEqual([live, other, 'errors.csv', 'results.csv', 'summary.json'].sort());
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { writeFileAtomic } from '../../output/atomicWrite.js';
+import { removeStaleTemps, writeFileAtomic } from '../../output/atomicWrite.js';
 import { RESULT_COLUMNS, type PortfolioError, type RunResultRow } from '../../batch/runBatch.js';
 import type { ResultSink } from '../types.js';
 import { compareIds } from '../../ids.js';
@@ -72,6 +72,8 @@ export async function writeRunFiles(
   /** Called after the other files are written: summary.json comes last, so its presence means the run's files are complete. */
   summary: () => unknown,
 ): Promise<RunFiles> {
+  // temp files of an earlier run into this directory that was killed while writing
+  await removeStaleTemps(outDir, [...formats.map((f) => `results.${f}`), 'errors.csv', 'summary.json']);
   const results: string[] = [];
   for (const f of formats) {
     const path = join(outDir, `results.${f}`);
