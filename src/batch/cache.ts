@@ -79,7 +79,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renam
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { digestJson } from './digest.js';
+import { digestJson, sha256Hex } from './digest.js';
 
 export const CACHE_FORMAT = 'perfcalc-cache/2';
 const PACK_HEAD = Buffer.from(CACHE_FORMAT, 'latin1'); // 16 bytes
@@ -202,6 +202,10 @@ export interface ResultCache<T = unknown> {
  * Key order inside `options` does not matter; any change of value does.
  */
 export function cacheKey(parts: { inputDigest: string; options: unknown; engineVersion: string }): string {
+  if (typeof parts.options === 'string') {
+    // the batch's case (options already a digest), once per portfolio: canonicalJson's very text, without its walk
+    return sha256Hex(`{"engineVersion":${JSON.stringify(parts.engineVersion)},"inputDigest":${JSON.stringify(parts.inputDigest)},"options":${JSON.stringify(parts.options)}}`);
+  }
   return digestJson({ engineVersion: parts.engineVersion, inputDigest: parts.inputDigest, options: parts.options });
 }
 

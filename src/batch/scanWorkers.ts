@@ -55,7 +55,11 @@ export interface GroupedScanOptions {
   digest?: GroupDigest;
   /** Byte offsets to split at instead of equal parts (each moved to the next portfolio's first line). */
   splitAt?: number[];
-  /** Called once every worker thread has been created. */
+  /**
+   * Called once every worker thread has been created and has been sent its task options (when
+   * they are a promise: once it resolved). Main-thread work started here no longer holds back
+   * the workers' start.
+   */
   onStarted?(): void;
   /** A warning a worker's task `finish` returned (e.g. a cache it could not save). */
   onWarning?(message: string): void;
@@ -310,11 +314,13 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
       });
     });
     passBases();
-    opts.onStarted?.();
-    if (later) {
+    if (!later) opts.onStarted?.();
+    else {
       (opts.taskOptions as Promise<unknown>).then(
         (taskOptions) => {
-          if (!settled) for (const w of workers) w.postMessage({ type: 'options', taskOptions });
+          if (settled) return;
+          for (const w of workers) w.postMessage({ type: 'options', taskOptions });
+          opts.onStarted?.();
         },
         (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
       );

@@ -194,8 +194,9 @@ async function runInner(c: RunConfig, ctx: RunContext, started: number): Promise
   const source = await openSource(c, digests);
   const { files: fileSink, all: sinks } = await openSinks(c);
   // The input digests (for the audit and run records) are hashed while the batch runs. sha256 runs
-  // on this thread, so the grouped scan starts it only once its workers are running: hashing 700 MB
-  // first would hold back their start by seconds.
+  // on this thread, so the grouped scan starts it only once its workers are running and the cash
+  // flows are read and posted to them: hashing first would hold back their start (by ~0.1 s here,
+  // when it ran beside the flows reader).
   let digesting: Promise<AuditInput[]> | undefined;
   const inputsDigested = (): Promise<AuditInput[]> => {
     if (digesting === undefined) {

@@ -47,6 +47,12 @@ function onlyPack(): string {
 }
 
 describe('cacheKey', () => {
+  it('with options given as a digest string: the same key as the canonical JSON walk', async () => {
+    const { digestJson } = await import('../../src/batch/digest.js');
+    for (const [inputDigest, options, engineVersion] of [['d1', 'ab'.repeat(32), '0.1.0+engine.1'], ['q"uote\\', 'é\u2028', '']]) {
+      expect(cacheKey({ inputDigest, options, engineVersion })).toBe(digestJson({ options, inputDigest, engineVersion }));
+    }
+  });
   it('ignores option key order and changes with any part', () => {
     const a = cacheKey({ inputDigest: 'd1', options: { method: 'daily', periods: ['YTD', 'ITD'] }, engineVersion: '0.1.0' });
     const b = cacheKey({ inputDigest: 'd1', options: { periods: ['YTD', 'ITD'], method: 'daily' }, engineVersion: '0.1.0' });
