@@ -22,7 +22,7 @@
  */
 import { formatIsoDate } from './calendarDate.js';
 import { lastIndexAtOrBefore } from './dateIndex.js';
-import { flowsByValuationDay } from './netFlows.js';
+import { flowsByValuationDay, type ValuationDayFlows } from './netFlows.js';
 import { invalidReturn, okReturn, type ReturnOutcome } from './returnOutcome.js';
 import type { FlowTiming, PortfolioData } from './types.js';
 
@@ -57,32 +57,80 @@ export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming, workspace?
   const own = workspace === undefined || workspace.length < 2 * n;
   const returns = own ? new Float64Array(n) : workspace.subarray(0, n);
   const growth = own ? new Float64Array(n) : workspace.subarray(n, 2 * n);
-  const invalid: number[] = [];
   const movedAt: number[] = [];
   const movedCum: number[] = [];
+  let moved = 0;
+  for (let slot = 0; slot < f.index.length; slot++) {
+    const m = f.moved[slot]!;
+    if (m > 0) {
+      moved += m;
+      movedAt.push(f.index[slot]!);
+      movedCum.push(moved);
+    }
+  }
   if (n > 0) {
     returns[0] = 0;
     growth[0] = 1;
   }
-  let g = 1;
-  let moved = 0;
+  const invalid: number[] = [];
+  if (!linkIfAllValid(v, f, returns, growth)) linkEach(v, f, returns, growth, invalid);
+  return { dates, returns, growth, invalid, movedAt, movedCum, problem: f.problem };
+}
+
+/**
+ * returns[i] and growth[i] for i >= 1 when every sub-period is valid (then true; else false, with
+ * the arrays partly written). The same arithmetic as linkEach, without its per-day validity
+ * branch (a per-day branch costs this loop about as much as everything else in it): validity is
+ * checked after the loop instead, from acc = sum of (V_i - |V_i|) + (den_i - |den_i|), terms that
+ * are 0 for a non-negative V_i and den_i, negative (or NaN) otherwise, so acc is 0 exactly when no
+ * V_i or den_i is negative or NaN; a zero den_i makes its factor infinite or NaN, and the running
+ * product then stays non-finite. A day with flows is stepped apart from the others, so the days
+ * between flows need no flow check either.
+ */
+function linkIfAllValid(v: Float64Array, f: ValuationDayFlows, returns: Float64Array, growth: Float64Array): boolean {
+  const n = v.length;
   const slots = f.index.length;
+  let g = 1;
+  let acc = 0;
+  let i = 1;
+  for (let slot = 0; ; slot++) {
+    const flowDay = slot < slots ? f.index[slot]! : n;
+    for (; i < flowDay; i++) {
+      const vi = v[i]!;
+      const den = v[i - 1]!;
+      const factor = vi / den;
+      returns[i] = factor - 1;
+      g *= factor;
+      growth[i] = g;
+      acc += vi - Math.abs(vi) + (den - Math.abs(den));
+    }
+    if (i >= n) break;
+    const vi = v[i]!;
+    const den = v[i - 1]! + f.start[slot]!;
+    const factor = (vi - f.end[slot]!) / den;
+    returns[i] = factor - 1;
+    g *= factor;
+    growth[i] = g;
+    acc += vi - Math.abs(vi) + (den - Math.abs(den));
+    i++;
+  }
+  return acc === 0 && Number.isFinite(g);
+}
+
+/** returns[i] and growth[i] for i >= 1, day by day, an invalid sub-period's return NaN (its index in `invalid`) and its factor left out. */
+function linkEach(v: Float64Array, f: ValuationDayFlows, returns: Float64Array, growth: Float64Array, invalid: number[]): void {
+  const n = v.length;
+  const slots = f.index.length;
+  let g = 1;
   let slot = 0;
   let nextFlowDay = slots > 0 ? f.index[0]! : n; // next valuation index with flows
-  let prev = n > 0 ? v[0]! : 0;
   for (let i = 1; i < n; i++) {
     const vi = v[i]!;
     let num = vi;
-    let den = prev;
+    let den = v[i - 1]!;
     if (i === nextFlowDay) {
       num -= f.end[slot]!;
       den += f.start[slot]!;
-      const m = f.moved[slot]!;
-      if (m > 0) {
-        moved += m;
-        movedAt.push(i);
-        movedCum.push(moved);
-      }
       slot++;
       nextFlowDay = slot < slots ? f.index[slot]! : n;
     }
@@ -96,9 +144,7 @@ export function dailyTwr(p: PortfolioData, defaultTiming: FlowTiming, workspace?
       invalid.push(i);
     }
     growth[i] = g;
-    prev = vi;
   }
-  return { dates, returns, growth, invalid, movedAt, movedCum, problem: f.problem };
 }
 
 /**

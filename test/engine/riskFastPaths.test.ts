@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accurateGrowth, accurateSum, cumulativeGrowth } from '../../src/engine/accurateSum.js';
 import { detectScale } from '../../src/engine/detectScale.js';
-import { downsideDeviation } from '../../src/engine/downsideDeviation.js';
+import { downsideDeviation, downsideDeviationByBranch } from '../../src/engine/downsideDeviation.js';
 import { drawdowns } from '../../src/engine/drawdowns.js';
 import { maxDrawdown, maxDrawdownByCandidates, maxDrawdownSequential } from '../../src/engine/maxDrawdown.js';
 import { endOfMonth } from '../../src/engine/calendarDate.js';
@@ -118,6 +118,18 @@ describe('one-pass and in-place forms', () => {
         expect(same(downsideDeviation(r, mar), expected)).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('downsideDeviation without a branch per period is the branching form, bit for bit, at the edges too', () => {
+    const edge = fc.constantFrom(0, -0, 1e-310, -1e-310, 5e-324, -5e-324, 1e-160, -1e-160, 1e200, -1e200, -Number.MAX_VALUE, Number.MAX_VALUE, Infinity, -Infinity, NaN);
+    const values = fc.array(fc.oneof({ weight: 6, arbitrary: fc.double({ min: -0.1, max: 0.1, noNaN: true }) }, { weight: 1, arbitrary: edge }), { maxLength: 60 });
+    const marArb = fc.oneof(fc.constantFrom(0, -0, 0.001, -0.002, 1e-310, Infinity, -Infinity, NaN, -Number.MAX_VALUE), fc.double({ min: -0.05, max: 0.05, noNaN: true }));
+    fc.assert(
+      fc.property(values, marArb, (r, mar) => {
+        expect(same(downsideDeviation(r, mar), downsideDeviationByBranch(r, mar))).toBe(true);
+      }),
+      { numRuns: 3000 },
     );
   });
 
