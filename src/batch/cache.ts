@@ -178,6 +178,11 @@ export interface ResultCache<T = unknown> {
    */
   putSync(key: string, value: T, now: number): void;
   /**
+   * putSync with the value given as its JSON text (`JSON.stringify(value)`, which the caller
+   * needed anyway: the scan workers send it to the main thread), so it is not made twice.
+   */
+  putJsonSync(key: string, json: string, now: number): void;
+  /**
    * Makes every entry this handle has put visible to other handles (publishes its pack), then
    * compacts the directory (see the header) and releases the handle's read descriptors. Call once
    * when a run (or a worker thread) has finished putting. Idempotent; a process that dies before
@@ -1044,9 +1049,13 @@ export function openCache<T = unknown>(opts: { dir: string; ttlMs: number; maxPa
     },
 
     putSync(key: string, value: T, now: number): void {
-      assertKey(key);
       const text = JSON.stringify(value);
       if (text === undefined) throw new TypeError('cache value must be a JSON value');
+      cache.putJsonSync(key, text, now);
+    },
+
+    putJsonSync(key: string, text: string, now: number): void {
+      assertKey(key);
       if (!writer) {
         writer = new PackWriter(dir);
         writerNo = sources.push(writer.source) - 1;

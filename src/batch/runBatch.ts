@@ -183,11 +183,15 @@ export function computeCached(
   return { ...r, rows: runRows(r.value, env.runId) };
 }
 
-/** computeCached without the per-run columns: the portfolio's rows as cached (runRows adds run id and provenance). */
+/**
+ * computeCached without the per-run columns: the portfolio's rows as cached (runRows adds run id
+ * and provenance). `json`, when the value was just computed and cached, is its JSON text as
+ * stored (for a caller that sends the value on as text).
+ */
 export function computeCachedValue(
   data: PortfolioData,
   env: ComputeEnv,
-): { value: CachedValue; cache: CacheOutcome; key: string; note?: string } {
+): { value: CachedValue; cache: CacheOutcome; key: string; note?: string; json?: string } {
   const inputDigest = portfolioDigest(data);
   let rows: ResultRow[] | undefined;
   let outcome: CacheOutcome = 'off';
@@ -199,17 +203,19 @@ export function computeCachedValue(
     else if (hit.status === 'corrupt') note = `cache entry was corrupt (${hit.reason}); recomputed`;
     outcome = hit.status === 'hit' && rows ? 'hit' : hit.status === 'hit' ? 'miss' : hit.status;
   }
+  let json: string | undefined;
   if (!rows) {
     rows = computePortfolio(data, env.compute, env.context);
     if (env.cache) {
+      json = JSON.stringify({ input_digest: inputDigest, rows } satisfies CachedValue);
       try {
-        env.cache.putSync(key, { input_digest: inputDigest, rows }, env.now());
+        env.cache.putJsonSync(key, json, env.now());
       } catch (err) {
         note = `could not write cache entry: ${(err as Error).message}`;
       }
     }
   }
-  return { value: { input_digest: inputDigest, rows }, cache: outcome, key, note };
+  return { value: { input_digest: inputDigest, rows }, cache: outcome, key, note, json };
 }
 
 /**

@@ -14,7 +14,7 @@ import { compareIds } from '../ids.js';
 import type { ResultSink } from '../storage/types.js';
 import { runGroupedScan } from './scanWorkers.js';
 import { batchCollector, ENGINE_VERSION, optionsDigestOf, runRows, type BatchHooks, type BatchOptions, type BatchOutcome, type CachedValue } from './runBatch.js';
-import type { ScanTaskOptions, ScanTaskResult } from './scanTask.js';
+import { scanResultValue, type ScanTaskOptions, type ScanTaskResult } from './scanTask.js';
 import { openCache } from './cache.js';
 import { scanMemoKey, type ScanMemoValue } from './scanMemo.js';
 
@@ -59,7 +59,7 @@ export async function runScanBatch(
     wantsDaily,
   }));
   // Results are held until the scan says the file was grouped: a file that is not must leave no trace.
-  const results: ScanTaskResult[] = [];
+  const results: Array<{ r: ScanTaskResult; value?: CachedValue }> = [];
   const scan = await runGroupedScan({
     path: input.valuations,
     workers: Math.max(1, Math.min(opts.concurrency, availableParallelism())),
@@ -68,16 +68,17 @@ export async function runScanBatch(
     digest: 'none',
     onWarning: (msg) => hooks.onEvent?.({ level: 'warn', msg }),
     onStarted: () => hooks.onScanStarted?.(),
-    onResult: (r) => {
-      results.push(r as ScanTaskResult);
+    onResult: (m) => {
+      const r = m as ScanTaskResult;
+      results.push({ r, value: r.ok ? scanResultValue(r) : undefined });
       hooks.onProgress?.({ done: results.length, total: Math.max(expected, results.length), failed: 0 });
     },
   });
   if (!scan.grouped) return undefined;
   const packed = await packedFlows;
 
-  results.sort((a, b) => compareIds(a.id, b.id));
-  const seen = new Set(results.map((r) => r.id));
+  results.sort((a, b) => compareIds(a.r.id, b.r.id));
+  const seen = new Set(results.map((x) => x.r.id));
   // portfolios with flows but no valuations: the same problem the whole-file loader reports
   const orphans = packed.ids.flatMap((id, k) => {
     if (seen.has(id)) return [];
@@ -85,8 +86,8 @@ export async function runScanBatch(
     return [{ portfolio_id: id, stage: 'load' as const, message: c.problems.map(formatProblem).join(' | ') }];
   });
   const run = batchCollector(sinks, { failFast: false }, { ...hooks, onProgress: undefined }, results.length + orphans.length);
-  for (const r of results) {
-    if (r.ok) await run.accept(r.id, runRows(r.value, opts.runId), r.daily, r.cache, r.note);
+  for (const { r, value } of results) {
+    if (r.ok) await run.accept(r.id, runRows(value!, opts.runId), r.daily, r.cache, r.note);
     else run.fail(r.error);
   }
   for (const e of orphans) run.fail(e);
@@ -95,7 +96,7 @@ export async function runScanBatch(
     const inputs = await memo.settle();
     if (inputs !== undefined) {
       const value: ScanMemoValue = {
-        portfolios: results.flatMap((r) => (r.ok && r.key !== '' ? [{ id: r.id, key: r.key }] : [])),
+        portfolios: results.flatMap(({ r }) => (r.ok && r.key !== '' ? [{ id: r.id, key: r.key }] : [])),
         errors: outcome.errors,
       };
       try {

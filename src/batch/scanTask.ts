@@ -21,10 +21,21 @@ export interface ScanTaskOptions {
   wantsDaily: boolean;
 }
 
+/**
+ * What a worker sends back per portfolio. `json` is the JSON text of the portfolio's CachedValue
+ * (its rows without the per-run columns, which runRows adds on the main thread): the text the
+ * result cache stores anyway, so the worker serialises each value once, and the main thread
+ * turns it back into rows (`scanResultValue`) while the workers scan, instead of both sides
+ * structured-cloning thousands of small row objects.
+ */
 export type ScanTaskResult =
-  /** `value` is the portfolio's rows without the per-run columns (runRows adds them on the main thread: less to clone). */
-  | { id: string; ok: true; value: CachedValue; daily: DailySeries[]; cache: CacheOutcome; key: string; note?: string }
+  | { id: string; ok: true; json: string; daily: DailySeries[]; cache: CacheOutcome; key: string; note?: string }
   | { id: string; ok: false; error: PortfolioError };
+
+/** The rows of a successful ScanTaskResult. */
+export function scanResultValue(r: Extract<ScanTaskResult, { ok: true }>): CachedValue {
+  return JSON.parse(r.json) as CachedValue;
+}
 
 interface Context {
   env: ComputeEnv;
@@ -55,9 +66,9 @@ export function handleGroup(g: ValuationGroup, o: ScanTaskOptions, ctx: Context)
     const c = combinePortfolio(id, g, flows, o.files);
     if (!c.data) return { id, ok: false, error: { portfolio_id: id, stage: 'load', message: c.problems.map(formatProblem).join(' | ') } };
     stage = 'compute';
-    const { value, cache, key, note } = computeCachedValue(c.data, ctx.env);
+    const { value, cache, key, note, json } = computeCachedValue(c.data, ctx.env);
     const daily = o.wantsDaily ? [dailySeries(c.data, o.batch.compute.flowTiming)] : [];
-    return { id, ok: true, value, daily, cache, key, note };
+    return { id, ok: true, json: json ?? JSON.stringify(value), daily, cache, key, note };
   } catch (err) {
     return { id, ok: false, error: { portfolio_id: id, stage, message: (err as Error).message } };
   }

@@ -49,7 +49,8 @@ function onlyPack(): string {
 describe('cacheKey', () => {
   it('with options given as a digest string: the same key as the canonical JSON walk', async () => {
     const { digestJson } = await import('../../src/batch/digest.js');
-    for (const [inputDigest, options, engineVersion] of [['d1', 'ab'.repeat(32), '0.1.0+engine.1'], ['q"uote\\', 'é\u2028', '']]) {
+    const cases: Array<[string, string, string]> = [['d1', 'ab'.repeat(32), '0.1.0+engine.1'], ['q"uote\\', 'é\u2028', '']];
+    for (const [inputDigest, options, engineVersion] of cases) {
       expect(cacheKey({ inputDigest, options, engineVersion })).toBe(digestJson({ options, inputDigest, engineVersion }));
     }
   });
