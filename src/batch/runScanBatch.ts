@@ -13,7 +13,7 @@ import { formatProblem } from '../errors.js';
 import { compareIds } from '../ids.js';
 import type { ResultSink } from '../storage/types.js';
 import { runGroupedScan } from './scanWorkers.js';
-import { batchCollector, ENGINE_VERSION, optionsDigestOf, runRows, type BatchHooks, type BatchOptions, type BatchOutcome, type CachedValue } from './runBatch.js';
+import { batchCollector, ENGINE_VERSION, optionsDigestOf, runRows, type BatchHooks, type BatchOptions, type BatchOutcome, type CachedValue, type RunResultRow } from './runBatch.js';
 import { scanResultValue, type ScanTaskOptions, type ScanTaskResult } from './scanTask.js';
 import { openCache } from './cache.js';
 import { scanMemoKey, type ScanMemoValue } from './scanMemo.js';
@@ -59,7 +59,8 @@ export async function runScanBatch(
     wantsDaily,
   }));
   // Results are held until the scan says the file was grouped: a file that is not must leave no trace.
-  const results: Array<{ r: ScanTaskResult; value?: CachedValue }> = [];
+  // each result's rows with the per-run columns, made (and prepared by the sinks) as it arrives
+  const results: Array<{ r: ScanTaskResult; rows?: RunResultRow[] }> = [];
   const scan = await runGroupedScan({
     path: input.valuations,
     workers: Math.max(1, Math.min(opts.concurrency, availableParallelism())),
@@ -70,7 +71,11 @@ export async function runScanBatch(
     onStarted: () => hooks.onScanStarted?.(),
     onResult: (m) => {
       const r = m as ScanTaskResult;
-      results.push({ r, value: r.ok ? scanResultValue(r) : undefined });
+      if (r.ok) {
+        const rows = runRows(scanResultValue(r), opts.runId);
+        for (const sink of sinks) sink.prepare?.(rows);
+        results.push({ r: { ...r, json: '' }, rows });
+      } else results.push({ r });
       hooks.onProgress?.({ done: results.length, total: Math.max(expected, results.length), failed: 0 });
     },
   });
@@ -86,8 +91,8 @@ export async function runScanBatch(
     return [{ portfolio_id: id, stage: 'load' as const, message: c.problems.map(formatProblem).join(' | ') }];
   });
   const run = batchCollector(sinks, { failFast: false }, { ...hooks, onProgress: undefined }, results.length + orphans.length);
-  for (const { r, value } of results) {
-    if (r.ok) await run.accept(r.id, runRows(value!, opts.runId), r.daily, r.cache, r.note);
+  for (const { r, rows } of results) {
+    if (r.ok) await run.accept(r.id, rows!, r.daily, r.cache, r.note);
     else run.fail(r.error);
   }
   for (const e of orphans) run.fail(e);

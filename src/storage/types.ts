@@ -77,6 +77,13 @@ export interface ResultSink {
    * portfolio, period and metric always land on the same key, so a retry overwrites.
    */
   writeResults(rows: readonly RunResultRow[]): Promise<SinkReport>;
+  /**
+   * Optional: rows a run has computed but not yet decided to write (the grouped scan holds its
+   * results until the file proves grouped). A sink may do pure preparation here, such as
+   * formatting them, so that a later writeResults of the same array is cheaper; it must write
+   * nothing and keep nothing that changes what it writes.
+   */
+  prepare?(rows: readonly RunResultRow[]): void;
   writeDailySeries(series: readonly DailySeries[]): Promise<SinkReport>;
   /** Records the end of the run: its errors, its summary and the final run record. */
   finish(run: RunRecord, errors: readonly PortfolioError[], summary: unknown): Promise<SinkReport>;

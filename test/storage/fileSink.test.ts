@@ -47,7 +47,37 @@ describe('writeRunFiles', () => {
     const live = `.results.csv.${process.pid}.0123456789ab.tmp`;
     const other = `.notes.txt.${2 ** 22 + 1}.0123456789ab.tmp`;
     for (const f of [dead, live, other]) await writeFile(join(dir, f), 'partial');
-    await writeRunFiles(dir, { rows: [], errors: [] }, ['csv'], () => ({}));
+    await writeRunFiles(dir, { groups: [], errors: [] }, ['csv'], () => ({}));
     expect((await readdir(dir)).sort()).toEqual([live, other, 'errors.csv', 'results.csv', 'summary.json'].sort());
+  });
+});
+
+describe('files sink prepare', () => {
+  it('prepared rows write the same bytes, and rows only prepared leave no trace', async () => {
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openFileSink } = await import('../../src/storage/files/fileSink.js');
+    const mk = (id: string, metric: string, value: number | null): RunResultRow => ({
+      run_id: 'r', portfolio_id: id, period: 'ITD', start_date: '2024-01-01', end_date: '2024-12-31', metric, value,
+      method: 'daily', status: value === null ? 'insufficient_history' : 'ok', note: value === null ? 'short, "very"' : '', input_digest: 'ab', perfcalc_version: '0.1.0',
+    }) as RunResultRow;
+    const a = [mk('B', 'twr', 0.1), mk('B', 'mwr', null)];
+    const b = [mk('A', 'twr', -0.25), mk('A', 'mwr', 1e-20)];
+    const ghost = [mk('C', 'twr', 1)];
+    const texts: string[] = [];
+    for (const prepare of [false, true]) {
+      const out = await mkdtemp(join(tmpdir(), 'perfcalc-prep-'));
+      const sink = openFileSink({ out, formats: ['csv', 'json'] });
+      if (prepare) for (const rows of [a, b, ghost]) sink.prepare!(rows);
+      await sink.writeResults(a);
+      await sink.writeResults(b);
+      await sink.writeResults([mk('B', 'mwr', 0.5)]); // a rewrite replaces the prepared row
+      await sink.finish({} as never, [], {});
+      texts.push(`${await readFile(join(out, 'results.csv'), 'utf8')}${await readFile(join(out, 'results.json'), 'utf8')}`);
+    }
+    expect(texts[1]).toBe(texts[0]);
+    expect(texts[0]).not.toContain(',C,');
+    expect(texts[0]).toContain('r,B,ITD,2024-01-01,2024-12-31,mwr,0.5,daily,ok,');
   });
 });
