@@ -14,7 +14,6 @@
  * Rate = done / elapsed seconds since creation; ETA = remaining / rate. The clock (ms, monotonic
  * is best) is injectable, as is the spinner, for tests.
  */
-import ora from 'ora';
 import { colourAllowed } from '../output/format.js';
 import type { LogFormat, Logger, LogStream } from './log.js';
 
@@ -29,14 +28,49 @@ export interface Spinner {
 
 export type SpinnerFactory = (opts: { stream: LogStream; text: string; colour: boolean }) => Spinner;
 
-export const oraSpinner: SpinnerFactory = ({ stream, text, colour }) =>
-  ora({
-    text,
-    stream: stream as NodeJS.WritableStream,
-    isEnabled: true,
-    color: colour ? 'cyan' : false,
-    discardStdin: false,
-  });
+/**
+ * An ora spinner, with ora loaded on first use: importing it costs ~50 ms here, which every run
+ * without a TTY (cron, CI, the bench) would pay for nothing. Until the import resolves the
+ * spinner only remembers its text and state; it then starts drawing if it was started and not
+ * stopped meanwhile.
+ */
+export const oraSpinner: SpinnerFactory = ({ stream, text, colour }) => {
+  let real: Spinner | undefined;
+  let current = text;
+  let started = false;
+  let stopped = false;
+  void import('ora').then(
+    ({ default: ora }) => {
+      if (stopped) return;
+      real = ora({ text: current, stream: stream as NodeJS.WritableStream, isEnabled: true, color: colour ? 'cyan' : false, discardStdin: false });
+      if (started) real.start();
+    },
+    () => undefined, // no spinner, the run goes on
+  );
+  return {
+    get text() {
+      return current;
+    },
+    set text(t: string) {
+      current = t;
+      if (real) real.text = t;
+    },
+    start() {
+      started = true;
+      return real?.start();
+    },
+    stop() {
+      stopped = true;
+      return real?.stop();
+    },
+    clear() {
+      return real?.clear();
+    },
+    render() {
+      return real?.render();
+    },
+  };
+};
 
 export interface ProgressOptions {
   total: number;
