@@ -155,6 +155,9 @@ describe('progress on a TTY', () => {
     );
     const clock = fakeClock();
     const p = createProgress({ total: 3, stream, clock: clock.now, env: { NO_COLOR: '1' } });
+    // ora is loaded on first use: the spinner draws once the import has resolved
+    await import('ora');
+    await new Promise((r) => setImmediate(r));
     clock.t = 1000;
     p.tick();
     p.tick();
