@@ -9,4 +9,8 @@ export default defineConfig({
   clean: true,
   dts: false,
   splitting: true,
+  // The runtime libraries are bundled in (ESM), except the AWS SDK (loaded only for DynamoDB/Timestream runs).
+  noExternal: [/^(?!@aws-sdk\/)/],
+  // bundled CommonJS libraries require Node's built-ins
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
