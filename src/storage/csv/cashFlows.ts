@@ -210,17 +210,22 @@ export interface PackedFlows {
   problems: Array<{ problems: InputProblem[]; total: number }>;
 }
 
-export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>): PackedFlows {
+/**
+ * `shared`: the typed-array columns live in SharedArrayBuffers, so that every worker thread they
+ * are posted to reads the one copy (nothing may write to them after packing).
+ */
+export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>, opts: { shared?: boolean } = {}): PackedFlows {
   const list = [...builds.values()];
   const total = list.reduce((n, b) => n + b.length, 0);
+  const bytes = (n: number): ArrayBuffer | SharedArrayBuffer => (opts.shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
   const packed: PackedFlows = {
     ids: list.map((b) => b.portfolioId),
     files: list.map((b) => b.file),
-    starts: new Int32Array(list.length + 1),
-    dates: new Int32Array(total),
-    amounts: new Float64Array(total),
-    timing: new Uint8Array(total),
-    lines: new Int32Array(total),
+    starts: new Int32Array(bytes((list.length + 1) * 4)),
+    dates: new Int32Array(bytes(total * 4)),
+    amounts: new Float64Array(bytes(total * 8)),
+    timing: new Uint8Array(bytes(total)),
+    lines: new Int32Array(bytes(total * 4)),
     exact: [],
     currency: list.map((b) => ({ currency: b.currency.currency, line: b.currency.line, file: b.currency.file })),
     problems: list.map((b) => ({ problems: b.problems.problems, total: b.problems.total })),
