@@ -10,8 +10,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-/** Writes `text` to `name` in a new temp directory and returns the path. */
-export async function csvFile(name: string, text: string): Promise<string> {
+/** Writes `text` (or raw bytes) to `name` in a new temp directory and returns the path. */
+export async function csvFile(name: string, text: string | Uint8Array): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'perfcalc-csv-'));
   dirs.push(dir);
   const path = join(dir, name);

@@ -4,9 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIsoDate } from '../../src/engine/calendarDate.js';
+import { formatIsoDate, parseIsoDate } from '../../src/engine/calendarDate.js';
 import { commaDate, fastDate, fastDecimal } from '../../src/storage/csv/fastScan.js';
-import { readValuationsCsv } from '../../src/storage/csv/valuations.js';
+import { InputError } from '../../src/errors.js';
+import { readValuationsCsv, type ValuationBuild } from '../../src/storage/csv/valuations.js';
 import { readValuationsPlain } from '../../src/storage/csv/fastLoad.js';
 import { scanValuationGroups, type ValuationGroup } from '../../src/storage/csv/fastGroups.js';
 import { csvFile } from './csvFiles.js';
@@ -147,6 +148,117 @@ describe('the portfolio_id,date,market_value shortcut', () => {
         }
       }),
       { numRuns: 80 },
+    );
+  });
+});
+
+/** Every build of a valuations read as plain data (values with -0 marked), or the InputError's problems. */
+async function valuationBuilds(read: () => Promise<Map<string, ValuationBuild> | undefined>): Promise<unknown> {
+  try {
+    const m = await read();
+    return m && [...m].map(([id, b]) => [id, [...b.dates], [...b.values].map((x) => (Object.is(x, -0) ? '-0' : x)), [...b.lines], b.problems.problems, b.problems.total]);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return { error: err.problems, total: err.total };
+  }
+}
+
+/** The csv-parse read, the fast read at each read size and (when grouped) the grouped scan must agree; the fast read is returned. */
+async function expectSameValuations(path: string, chunkSizes: Array<number | undefined>): Promise<unknown> {
+  const slow = await valuationBuilds(() => readValuationsCsv(path));
+  let fast: unknown;
+  for (const chunkBytes of chunkSizes) {
+    fast = await valuationBuilds(() => readValuationsPlain(path, chunkBytes));
+    // These files are all plain: the fast path must read them, not hand them back.
+    expect(fast).toEqual(slow);
+    const groups: ValuationGroup[] = [];
+    const outcome = await scanValuationGroups(path, undefined, (g) => void groups.push(g), { chunkBytes, digest: 'none' });
+    if (!outcome.grouped) continue;
+    const builds = await readValuationsCsv(path);
+    expect(groups.map((g) => g.portfolioId)).toEqual([...builds.keys()]);
+    for (const g of groups) {
+      const b = builds.get(g.portfolioId)!;
+      expect([...g.dates]).toEqual([...b.dates]);
+      expect([...g.values]).toEqual([...b.values]);
+      expect(g.problems).toEqual([...b.problems.problems].sort((x, y) => x.line - y.line));
+    }
+  }
+  return fast;
+}
+
+// 2024-01-01 as an epoch day (see fastDate's test above).
+const JAN1_2024 = 19723;
+
+describe('the portfolio_id,date,market_value shortcut, 4 bytes at a time', () => {
+  // Values around the word boundaries of the value reader (4, 8, 12 digits), the int32 and
+  // 15-digit limits, leading zeros, zero, and whatever follows a value that is not a line end.
+  const VALUES = [
+    '1', '12', '123', '1234', '12345', '1234567', '12345678', '123456789', '1234567890', '123456789012', '123456789012345', '1234567890123456',
+    '0.5', '.5', '5.', '1.2', '1.23', '1.234', '1.2345', '1.23456789', '12345678.9', '1234.5678', '12345.6789012', '1234567.89012345', '12345678901.2345',
+    '99999999.99', '2147483647', '2147483648', '4294967295', '4294967296', '999999999999999', '99999999999999.9', '9999999999999999', '0.000000000000001',
+    '0001', '0000.0001', '007.50', '0', '0.00', '00.000', '.', '..', '1..2', '1.2.3', '12.5x', '12x5', '1 ', ' 1', '', '-1', '+1', '1e5', '12.', '/1', '1:', '12:5',
+  ];
+
+  it('reads values of every length and dot position exactly, and hands the rest to the general path', async () => {
+    for (const nl of ['\n', '\r\n']) {
+      const lines = ['portfolio_id,date,market_value'];
+      // Each case after a good row of the same run; all on different days.
+      VALUES.forEach((v, k) => lines.push(`P1,${formatIsoDate(JAN1_2024 + 2 * k)},${2 * k + 1}.25`, `P1,${formatIsoDate(JAN1_2024 + 2 * k + 1)},${v}`));
+      const path = await csvFile('v.csv', lines.join(nl) + nl);
+      const fast = (await expectSameValuations(path, [undefined, 16, 17, 29, 64])) as Array<[string, number[], number[]]>;
+      // Each value of the plain form, positive and of at most 15 digits, is read as Number(text).
+      const plainForm = VALUES.filter((v) => /^[0-9]*\.?[0-9]*$/.test(v) && Number(v) > 0 && v.replace('.', '').length <= 15);
+      expect(plainForm.length).toBeGreaterThan(30);
+      for (const v of plainForm) expect(fast[0]![2]).toContain(Number(v));
+    }
+  });
+
+  it('checks the day, the comma and the month length of rows that share the previous row\'s id and month', async () => {
+    const days = ['2017-02-28', '2017-02-29', '2017-02-00', '2017-02-3x', '2017-02-x3', '2017-02-32', '2017-02-1:', '2017-02-/1', '2017-02-31', '2017-02-1'];
+    const lines = ['portfolio_id,date,market_value'];
+    days.forEach((d, k) => lines.push(`P1,2017-02-1${k},1.5`, `P1,${d},2.5`));
+    // The same prefix then a line with a wrong field count: the comma after the day is missing.
+    lines.push('P1,2017-02-11,1.5', 'P1,2017-02-12;2.5', 'P1,2017-02-13,3.5');
+    const path = await csvFile('v.csv', lines.join('\n') + '\n');
+    await expectSameValuations(path, [undefined, 16, 33]);
+    const good = await csvFile('v.csv', lines.filter((l) => !l.includes(';')).join('\n') + '\n');
+    await expectSameValuations(good, [undefined, 16, 33]);
+  });
+
+  it('tells ids apart that differ in any byte, at any id length, and reads bytes up to 0xff as not digits', async () => {
+    // Ids of 1 to 20 bytes: those of more than 7 bytes are compared partly byte by byte, partly as words.
+    const tail = fc.stringMatching(/^[A-Z0-9]{0,19}$/);
+    const heads = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'ab', 'ba'), { minLength: 1, maxLength: 4 });
+    const value = fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 1, max: 9_999_999_999 }).map((c) => (c / 100).toFixed(2)) },
+      { weight: 2, arbitrary: fc.stringMatching(/^[0-9]{0,9}\.?[0-9]{0,9}$/) },
+      { weight: 1, arbitrary: fc.constantFrom(...VALUES) },
+      // A digit, then a byte that is no digit (up to 0xff, whose + 6 carries into the next byte), then
+      // digits; not a line end, quote or comma, which change the lines or fields.
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(fc.integer({ min: 0, max: 255 }).filter((b) => ![10, 13, 34, 44].includes(b)), fc.stringMatching(/^[0-9]{1,6}$/))
+          .map(([b, d]) => `1${String.fromCharCode(b)}${d}`),
+      },
+    );
+    const date = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 1, max: 28 }).map((d) => `2024-02-${String(d).padStart(2, '0')}`) },
+      { weight: 1, arbitrary: fc.constantFrom('2024-02-29', '2024-02-30', '2024-02-00', '2024-03-01', '2023-02-29', '2024-13-01', '2024-0x-01', '2024-02-0x') },
+    );
+    const chunk = fc.option(fc.integer({ min: 16, max: 200 }), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(tail, heads, fc.array(fc.array(fc.tuple(date, value), { minLength: 1, maxLength: 30 }), { minLength: 4, maxLength: 4 }), fc.boolean(), chunk, async (t, hs, rows, crlf, chunkBytes) => {
+        const nl = crlf ? '\r\n' : '\n';
+        const parts = ['portfolio_id,date,market_value'];
+        hs.forEach((h, k) => {
+          for (const [d, v] of rows[k]!) parts.push(`${h}${t},${d},${v}`);
+        });
+        // latin1: each character is one byte, 0x80..0xff included (not UTF-8, as a corrupt file may be).
+        const path = await csvFile('v.csv', Buffer.from(parts.join(nl) + nl, 'latin1'));
+        await expectSameValuations(path, [chunkBytes]);
+      }),
+      { numRuns: 150 },
     );
   });
 });

@@ -255,11 +255,20 @@ export function valuationRun(t: ValuationRunTarget, buf: Buffer, pos: number, st
   return pos;
 }
 
-/** valuationRun for the columns portfolio_id,date,market_value in that order (the bench layout), in one loop. */
+/**
+ * valuationRun for the columns portfolio_id,date,market_value in that order (the bench layout),
+ * in one loop that reads the line mostly in 4-byte words (a DataView on buf, little-endian):
+ * a row whose `id,YYYY-MM-` prefix has the same bytes as the previous row's is of the same
+ * portfolio and month, so only its day is checked; the value is read 4 digits at a time
+ * (leadingDigits, digitsValue). Every line it takes is one the byte-by-byte checks take too.
+ */
 function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: number, scanner: PlainScanner): number {
   const len = t.idRefLen;
   const ref = t.idRef;
   const crlf = scanner.crlf;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  // getInt32(j) reads buf[j, j + 4): value words are read only from j <= wordEnd.
+  const wordEnd = buf.length - 4;
   let dates = t.runDates;
   let values = t.runValues;
   let lines = t.runLines;
@@ -270,66 +279,101 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
   let ym = -1;
   let monthFirst = 0;
   let monthLength = 0;
+  // The prefix `id,YYYY-MM-` is buf[pos, pos + prefix): its bytes before `head` are compared
+  // with the id one by one (none for ids of up to 7 bytes), the rest as 4 words (at offsets
+  // o0..o3, overlapping when the prefix is shorter than 16 bytes) with the previous row's
+  // words p0..p3 (`known`: there is a previous row in this run).
+  const prefix = len + 9;
+  const head = Math.max(0, prefix - 16);
+  const o1 = head + 4;
+  const o2 = Math.min(head + 8, prefix - 4);
+  const o3 = prefix - 4;
+  let known = false;
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
   // The shortest line, `id,YYYY-MM-DD,d` and LF, has len + 14 bytes: the fixed offsets below are in range.
   const last = stop - len - 14;
   while (pos <= last) {
+    const i = pos + len;
+    const w0 = dv.getInt32(pos + head, true);
+    const w1 = dv.getInt32(pos + o1, true);
+    const w2 = dv.getInt32(pos + o2, true);
+    const w3 = dv.getInt32(pos + o3, true);
     let k = 0;
-    while (k < len && buf[pos + k] === ref[k]) k++;
-    if (k < len) break;
-    let i = pos + len;
-    if (buf[i] !== COMMA || buf[i + 5] !== DASH || buf[i + 8] !== DASH || buf[i + 11] !== COMMA) break;
-    const d0 = (buf[i + 1] as number) - 48;
-    const d1 = (buf[i + 2] as number) - 48;
-    const d2 = (buf[i + 3] as number) - 48;
-    const d3 = (buf[i + 4] as number) - 48;
-    const d5 = (buf[i + 6] as number) - 48;
-    const d6 = (buf[i + 7] as number) - 48;
-    const d8 = (buf[i + 9] as number) - 48;
-    const d9 = (buf[i + 10] as number) - 48;
-    if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6) | d8 | (9 - d8) | d9 | (9 - d9)) < 0) {
-      break;
+    while (k < head && buf[pos + k] === ref[k]) k++;
+    if (!(known && k === head && w0 === p0 && w1 === p1 && w2 === p2 && w3 === p3)) {
+      // Not the previous row's portfolio and month: the id and YYYY-MM- byte by byte.
+      while (k < len && buf[pos + k] === ref[k]) k++;
+      if (k < len) break;
+      if (buf[i] !== COMMA || buf[i + 5] !== DASH || buf[i + 8] !== DASH) break;
+      const d0 = (buf[i + 1] as number) - 48;
+      const d1 = (buf[i + 2] as number) - 48;
+      const d2 = (buf[i + 3] as number) - 48;
+      const d3 = (buf[i + 4] as number) - 48;
+      const d5 = (buf[i + 6] as number) - 48;
+      const d6 = (buf[i + 7] as number) - 48;
+      if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6)) < 0) break;
+      // year * 100 + month is one number per YYYY-MM text, valid or not (unlike the table's year * 16 + month).
+      const yearMonth = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 100 + d5 * 10 + d6;
+      if (yearMonth !== ym) {
+        const month = d5 * 10 + d6;
+        if (month < 1 || month > 12) break;
+        const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+        const key = year * 16 + month;
+        ym = yearMonth;
+        monthLength = MONTH_LENGTH[key] || fillMonth(year, month);
+        monthFirst = MONTH_FIRST[key] as number;
+      }
+      // A valid prefix: the next rows with the same words need none of these checks.
+      known = true;
+      p0 = w0;
+      p1 = w1;
+      p2 = w2;
+      p3 = w3;
     }
-    // year * 100 + month is one number per YYYY-MM text, valid or not (unlike the table's year * 16 + month).
-    const yearMonth = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 100 + d5 * 10 + d6;
-    if (yearMonth !== ym) {
-      const month = d5 * 10 + d6;
-      if (month < 1 || month > 12) break;
-      const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
-      const key = year * 16 + month;
-      ym = yearMonth;
-      monthLength = MONTH_LENGTH[key] || fillMonth(year, month);
-      monthFirst = MONTH_FIRST[key] as number;
-    }
-    const day = d8 * 10 + d9;
+    // `-DD,` in one word (byte 0, the dash, is checked above): two digits and a comma.
+    const dw = dv.getInt32(i + 8, true);
+    if ((dw & 0xff000000) !== 0x2c000000 || leadingDigits(dw >>> 8) < 2) break;
+    const day = ((dw >>> 8) & 15) * 10 + ((dw >>> 16) & 15);
     if (day < 1 || day > monthLength) break;
-    // The value: digits[.digits], at most 15 digits, not zero. The LF at stop - 1 ends every loop.
-    i += 12;
-    const s = i;
+    // The value: digits[.digits], at most 15 digits, not zero, 4 bytes at a time; m sums them
+    // (exact integers below 10^15 < 2^53). The LF at stop - 1 ends every loop.
+    let j = i + 12;
+    const s = j;
     let m = 0;
-    let c = buf[i] as number;
-    while (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      c = buf[++i] as number;
+    let cnt = 4;
+    while (cnt === 4 && j <= wordEnd) {
+      const w = dv.getInt32(j, true);
+      cnt = leadingDigits(w);
+      m = m * (POW10[cnt] as number) + digitsValue(w, cnt);
+      j += cnt;
     }
-    let dot = 0;
+    if (cnt === 4) break;
+    const whole = j - s;
+    let c = buf[j] as number;
     let frac = 0;
     if (c === DOT) {
-      dot = 1;
-      const f = ++i;
-      c = buf[i] as number;
-      while (c >= 48 && c <= 57) {
-        m = m * 10 + (c - 48);
-        c = buf[++i] as number;
+      const f = ++j;
+      cnt = 4;
+      while (cnt === 4 && j <= wordEnd) {
+        const w = dv.getInt32(j, true);
+        cnt = leadingDigits(w);
+        m = m * (POW10[cnt] as number) + digitsValue(w, cnt);
+        j += cnt;
       }
-      frac = i - f;
+      if (cnt === 4) break;
+      frac = j - f;
+      c = buf[j] as number;
     }
-    const digits = i - s - dot;
+    const digits = whole + frac;
     if (digits === 0 || digits > 15 || m === 0) break;
     if (c === LF) {
       if (crlf) break;
-      i++;
-    } else if (c === CR && crlf && buf[i + 1] === LF) {
-      i += 2;
+      j++;
+    } else if (c === CR && crlf && buf[j + 1] === LF) {
+      j += 2;
     } else {
       break;
     }
@@ -340,15 +384,34 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
       lines = t.runLines;
     }
     dates[n] = monthFirst + day - 1;
+    // Exact: see fastDecimal.
     values[n] = frac === 0 ? m : m / (POW10[frac] as number);
     lines[n] = line++;
     n++;
-    pos = i;
+    pos = j;
   }
   t.runDone(n);
   scanner.line = line;
   scanner.records += n - n0;
   return pos;
+}
+
+/**
+ * How many of the 4 bytes of w (little-endian: byte 0 first) lead with ASCII digits (0..4).
+ * A byte b is a digit when its high nibble is 3 and b + 6 keeps it 3; the sum may carry into
+ * the next byte only past a non-digit, which ends the count anyway.
+ */
+function leadingDigits(w: number): number {
+  const other = ((w & 0xf0f0f0f0) ^ 0x30303030) | (((w + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030);
+  return other === 0 ? 4 : (31 - Math.clz32(other & -other)) >> 3;
+}
+
+/** The number written by the first `cnt` (0..4) bytes of w, all ASCII digits (byte 0 the leading digit). */
+function digitsValue(w: number, cnt: number): number {
+  // Shifted up, the digits have zero bytes before them: a 4-digit number with leading zeros.
+  let d = cnt === 0 ? 0 : (w & 0x0f0f0f0f) << (32 - 8 * cnt);
+  d = (d * 10 + (d >>> 8)) & 0x00ff00ff;
+  return (d * 100 + (d >>> 16)) & 0xffff;
 }
 
 /**
