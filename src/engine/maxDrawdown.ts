@@ -12,8 +12,8 @@ import { drawdowns } from './drawdowns.js';
  * cycles a period), yet only two of its values matter: the wealth at the deepest point and at the
  * peak before it. A plain float64 running product finds them (its relative error after t periods
  * is below (t + 2) 2^-53, so every other period's drawdown is provably shallower, or the method
- * gives up), and those two wealths are then computed in double-double as four interleaved
- * products over quarters of the range (independent chains the processor overlaps), with error
+ * gives up), and those two wealths are then computed in double-double as three interleaved
+ * products over thirds of the range (independent chains the processor overlaps), with error
  * bounds showing that they round to the same float64 as the sequential chain (W_t is then the
  * correctly rounded exact product for both). Whenever a step cannot be proved (several periods
  * within rounding of the deepest point or of its peak, no drawdown, values near the float64
@@ -27,6 +27,7 @@ export function maxDrawdown(returns: ArrayLike<number>): number {
 const CANDIDATE_MIN = 64;
 const TWO_POW_M52 = 2 ** -52;
 const TWO_POW_M106 = 2 ** -106;
+const PREFILTER_SLACK = 1 + 2 ** -48;
 
 /** The reference: the minimum of drawdowns(returns), period by period (the double-double wealth of cumulativeGrowth). */
 export function maxDrawdownSequential(returns: ArrayLike<number>): number {
@@ -64,14 +65,14 @@ export function maxDrawdownByCandidates(returns: ArrayLike<number>): number | un
   let candCount = 0;
   let candIdx = -1;
   let candPeak = -2;
-  let q = 1;
   let peak = 1;
   let minRatio = 1;
+  // a period can be a trough candidate, fl(q / peak) <= level, only if q <= peak * prefilter
+  let level = minRatio * troughSlack;
+  let prefilter = level * PREFILTER_SLACK;
+  let q = 1;
   for (let i = 0; i < n; i++) {
     q *= 1 + (returns[i] as number);
-    // also rejects NaN and non-positive wealth; keeps Dekker's products (of sub-ranges too, whose
-    // products are ratios of two such q) clear of underflow and overflow
-    if (!(q >= 1e-100 && q <= 1e100)) return undefined;
     if (q > peak) {
       if (q > peak * peakSlack) {
         // every earlier member is at most the old peak, below the new level: all drop out
@@ -85,17 +86,25 @@ export function maxDrawdownByCandidates(returns: ArrayLike<number>): number | un
       nearCount++; // a near tie with the peak
       continue; // ratio about 1: not a trough the fast path accepts
     }
+    if (!(q <= peak * prefilter)) continue;
     const ratio = q / peak;
-    if (ratio <= minRatio * troughSlack) {
+    if (ratio <= level) {
       if (ratio * troughSlack < minRatio) {
         // every earlier candidate is at least the old minimum, above the new level: all drop out
         candCount = 1;
         candIdx = i;
         candPeak = nearCount === 1 ? nearIdx : -2;
       } else candCount++;
-      if (ratio < minRatio) minRatio = ratio;
+      if (ratio < minRatio) {
+        minRatio = ratio;
+        level = minRatio * troughSlack;
+        prefilter = level * PREFILTER_SLACK;
+      }
     }
   }
+  // every q within [1e-100, 1e100] (and none NaN): keeps Dekker's products (of sub-ranges too, whose
+  // products are ratios of two such q) clear of underflow and overflow
+  if (!(q === q && peak <= 1e100 && minRatio >= 1e-99)) return undefined;
   if (candCount !== 1 || candPeak === -2 || !(minRatio * troughSlack * troughSlack < 1)) return undefined;
   const t = candIdx;
   const p = candPeak;
@@ -140,28 +149,28 @@ function roundedIfClear(hi: number, lo: number, errRel: number): number | undefi
 }
 
 /**
- * prod (1 + values[i]) over from <= i < to in double-double, into out[0] + out[1]: four
- * independent chains over consecutive quarters of the range (the last also takes the remainder),
+ * prod (1 + values[i]) over from <= i < to in double-double, into out[0] + out[1]: three
+ * independent chains over consecutive thirds of the range (the last also takes the remainder),
  * each step cumulativeGrowth's, multiplied together at the end. Relative error below
- * (3 (to - from) + 20) 2^-106.
+ * (3 (to - from) + 20) 2^-106. A step's renormalisation s = ph + b is Fast2Sum's (lo = b - (s - ph))
+ * where cumulativeGrowth has TwoSum: |b| is some 2^-52 of |ph| at most, so both give the exact
+ * rounding error, the same lo. (Three lanes, not four: V8 keeps three lanes' state and temporaries
+ * in registers, and four spill to the stack, which made four the slower.)
  */
 function growthDoubleDouble(values: ArrayLike<number>, from: number, to: number, out: number[]): void {
-  const k = Math.max(0, (to - from) >> 2);
+  const k = Math.max(0, Math.floor((to - from) / 3));
   let h0 = 1;
   let l0 = 0;
   let h1 = 1;
   let l1 = 0;
   let h2 = 1;
   let l2 = 0;
-  let h3 = 1;
-  let l3 = 0;
-  const b1 = from + k;
-  const b2 = from + 2 * k;
-  const b3 = from + 3 * k;
-  for (let i = 0; i < k; i++) {
-    // four copies of one step (split hi and g, exact product error, renormalise), for four lanes
+  const end = from + k;
+  const k2 = 2 * k;
+  for (let i = from; i < end; i++) {
+    // three copies of one step (split hi and g, exact product error, renormalise), for three lanes
     {
-      const g = 1 + (values[from + i] as number);
+      const g = 1 + (values[i] as number);
       const ph = h0 * g;
       let t = SPLITTER * h0;
       const ah = t - (t - h0);
@@ -172,12 +181,11 @@ function growthDoubleDouble(values: ArrayLike<number>, from: number, to: number,
       const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
       const b = pl + l0 * g;
       const s = ph + b;
-      const bb = s - ph;
-      l0 = ph - (s - bb) + (b - bb);
+      l0 = b - (s - ph);
       h0 = s;
     }
     {
-      const g = 1 + (values[b1 + i] as number);
+      const g = 1 + (values[i + k] as number);
       const ph = h1 * g;
       let t = SPLITTER * h1;
       const ah = t - (t - h1);
@@ -188,12 +196,11 @@ function growthDoubleDouble(values: ArrayLike<number>, from: number, to: number,
       const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
       const b = pl + l1 * g;
       const s = ph + b;
-      const bb = s - ph;
-      l1 = ph - (s - bb) + (b - bb);
+      l1 = b - (s - ph);
       h1 = s;
     }
     {
-      const g = 1 + (values[b2 + i] as number);
+      const g = 1 + (values[i + k2] as number);
       const ph = h2 * g;
       let t = SPLITTER * h2;
       const ah = t - (t - h2);
@@ -204,46 +211,27 @@ function growthDoubleDouble(values: ArrayLike<number>, from: number, to: number,
       const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
       const b = pl + l2 * g;
       const s = ph + b;
-      const bb = s - ph;
-      l2 = ph - (s - bb) + (b - bb);
+      l2 = b - (s - ph);
       h2 = s;
     }
-    {
-      const g = 1 + (values[b3 + i] as number);
-      const ph = h3 * g;
-      let t = SPLITTER * h3;
-      const ah = t - (t - h3);
-      const al = h3 - ah;
-      t = SPLITTER * g;
-      const bh = t - (t - g);
-      const bl = g - bh;
-      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-      const b = pl + l3 * g;
-      const s = ph + b;
-      const bb = s - ph;
-      l3 = ph - (s - bb) + (b - bb);
-      h3 = s;
-    }
   }
-  for (let i = from + 4 * k; i < to; i++) {
+  for (let i = from + 3 * k; i < to; i++) {
     const g = 1 + (values[i] as number);
-    const ph = h3 * g;
-    let t = SPLITTER * h3;
-    const ah = t - (t - h3);
-    const al = h3 - ah;
+    const ph = h2 * g;
+    let t = SPLITTER * h2;
+    const ah = t - (t - h2);
+    const al = h2 - ah;
     t = SPLITTER * g;
     const bh = t - (t - g);
     const bl = g - bh;
     const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-    const b = pl + l3 * g;
+    const b = pl + l2 * g;
     const s = ph + b;
-    const bb = s - ph;
-    l3 = ph - (s - bb) + (b - bb);
-    h3 = s;
+    l2 = b - (s - ph);
+    h2 = s;
   }
   mulDoubleDouble(h0, l0, h1, l1, out);
   mulDoubleDouble(out[0] as number, out[1] as number, h2, l2, out);
-  mulDoubleDouble(out[0] as number, out[1] as number, h3, l3, out);
 }
 
 /** (ah + al)(bh + bl) in double-double into out[0] + out[1] (Dekker's product; relative error a few 2^-106). */

@@ -104,6 +104,17 @@ describe('one-pass and in-place forms', () => {
     const huge = new Array<number>(200).fill(9);
     expect(maxDrawdownByCandidates(huge)).toBeUndefined();
     expect(same(maxDrawdown([...huge, -0.5]), maxDrawdownSequential([...huge, -0.5]))).toBe(true);
+    // wealth past 1e100 before the trough, or below 1e-100 at it (the range is checked after the pass)
+    const soaring = [...new Array<number>(340).fill(1), -0.5, 0.1, -0.3];
+    expect(maxDrawdownByCandidates(soaring)).toBeUndefined();
+    expect(same(maxDrawdown(soaring), maxDrawdownSequential(soaring))).toBe(true);
+    const sinking = [0.2, ...new Array<number>(340).fill(-0.5), 0.5, 1];
+    expect(maxDrawdownByCandidates(sinking)).toBeUndefined();
+    expect(same(maxDrawdown(sinking), maxDrawdownSequential(sinking))).toBe(true);
+    // just inside the range: answered, and the sequential chain's figure
+    const deep = [0.01, ...new Array<number>(300).fill(-0.5), 0.5];
+    expect(maxDrawdownByCandidates(deep)).toBeDefined();
+    expect(same(maxDrawdown(deep), maxDrawdownSequential(deep))).toBe(true);
     // a -100% period and NaN
     const wipe = [...new Array<number>(100).fill(0.01), -1, 0.5];
     expect(maxDrawdown(wipe)).toBe(1);
