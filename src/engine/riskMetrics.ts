@@ -15,13 +15,13 @@ import { annualizedReturn } from './annualizedReturn.js';
 import { accurateGrowth, accurateSum } from './accurateSum.js';
 import { formatIsoDate } from './calendarDate.js';
 import { detectScale } from './detectScale.js';
-import { downsideDeviation } from './downsideDeviation.js';
 import { drawdowns, drawdownEpisodes, type DrawdownEpisode } from './drawdowns.js';
 import { maxDrawdown } from './maxDrawdown.js';
 import { mean } from './mean.js';
 import { quantileType7 } from './quantileType7.js';
 import { sampleCovariance } from './sampleCovariance.js';
 import { sampleSd } from './sampleSd.js';
+import { sumAndDownside, type SumAndDownside } from './sumAndDownside.js';
 import type { ReturnSeries } from './types.js';
 import { upDownRatios } from './upDownRatios.js';
 
@@ -170,7 +170,11 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   let sdA: number | undefined;
   let meanX: number | undefined;
   let sdX: number | undefined;
-  const meanOfA = (): number => (meanA ??= mean(a));
+  // accurateSum(a) for mean(a), and downsideDeviation(a, MAR) from the same pass when it is wanted
+  let sumsA: SumAndDownside | undefined;
+  const wantDownside = want('downside_deviation', 'sortino_ratio');
+  const sumsOfA = (): SumAndDownside => (sumsA ??= wantDownside ? sumAndDownside(a, mar) : { sum: accurateSum(a), downside: NaN });
+  const meanOfA = (): number => (meanA ??= mean(a, sumsOfA().sum));
   const sdOfA = (): number => (sdA ??= sampleSd(a, meanOfA()));
   const meanOfX = (): number => (x === a ? meanOfA() : (meanX ??= mean(x)));
   const sdOfX = (): number => (x === a ? sdOfA() : (sdX ??= sampleSd(x, meanOfX())));
@@ -190,8 +194,8 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
       warn('sharpe_ratio_geometric', 'excess returns have zero variance');
     }
   }
-  if (want('downside_deviation', 'sortino_ratio')) {
-    const dd = downsideDeviation(a, mar);
+  if (wantDownside) {
+    const dd = sumsOfA().downside;
     set('downside_deviation', dd, 'not finite');
     if (dd > 0) set('sortino_ratio', meanAboveMar() / dd, 'not finite');
     else warn('sortino_ratio', 'no return below the MAR (downside deviation is 0)');

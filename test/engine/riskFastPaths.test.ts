@@ -16,6 +16,8 @@ import { monthlyReturns } from '../../src/engine/monthlyReturns.js';
 import { sampleCovariance } from '../../src/engine/sampleCovariance.js';
 import { sampleSd } from '../../src/engine/sampleSd.js';
 import { riskMetrics, RISK_METRIC_KEYS } from '../../src/engine/riskMetrics.js';
+import { sumAndDownside } from '../../src/engine/sumAndDownside.js';
+import { alignSeries } from '../../src/engine/alignSeries.js';
 
 /** Daily-like returns: mostly small, with an occasional large gain or loss (never below -100%). */
 const returnsArb = fc.array(
@@ -141,6 +143,36 @@ describe('one-pass and in-place forms', () => {
         expect(same(downsideDeviation(r, mar), downsideDeviationByBranch(r, mar))).toBe(true);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('sumAndDownside is accurateSum and downsideDeviation from one pass, bit for bit', () => {
+    const edge = fc.constantFrom(0, -0, 1e-310, -1e-310, 1e200, -1e200, -Number.MAX_VALUE, Infinity, -Infinity, NaN);
+    const values = fc.array(fc.oneof({ weight: 8, arbitrary: fc.double({ min: -0.1, max: 0.1, noNaN: true }) }, { weight: 1, arbitrary: edge }), { maxLength: 60 });
+    const marArb = fc.oneof(fc.constantFrom(0, -0, 0.001, Infinity, -Infinity, NaN), fc.double({ min: -0.05, max: 0.05, noNaN: true }));
+    fc.assert(
+      fc.property(values, marArb, (r, mar) => {
+        const both = sumAndDownside(r, mar);
+        expect(same(both.sum, accurateSum(r))).toBe(true);
+        expect(same(both.downside, downsideDeviation(r, mar))).toBe(true);
+        expect(same(mean(r, both.sum), mean(r))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('alignSeries keeps a lone series with no NaN as it is (infinities included) and drops NaN rows', () => {
+    const values = fc.array(fc.oneof({ weight: 8, arbitrary: fc.double({ min: -0.1, max: 0.1, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0) }), { maxLength: 40 });
+    fc.assert(
+      fc.property(values, (r) => {
+        const series = { seriesId: 'A', dates: Int32Array.from(r, (_, i) => 18000 + i), returns: Float64Array.from(r) };
+        const w = alignSeries(series);
+        const kept = r.map((v, i) => [v, i] as const).filter(([v]) => !Number.isNaN(v));
+        if (kept.length === r.length) expect(w.series).toBe(series.returns);
+        expect(Array.from(w.series).every((v, k) => same(v, kept[k]![0]))).toBe(true);
+        expect(Array.from(w.dates)).toEqual(kept.map(([, i]) => 18000 + i));
+      }),
+      { numRuns: 500 },
     );
   });
 
