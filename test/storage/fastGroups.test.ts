@@ -77,6 +77,32 @@ describe('scanValuationGroups', () => {
     ]);
   });
 
+  it('gives each group arrays of its own, of its length, whatever the lengths of the groups before it', async () => {
+    // Row counts: runs of equal lengths, a longer group, shorter ones, a group with no rows kept,
+    // and groups out of date order or with a duplicate (sorted).
+    const counts = [3, 3, 3, 3, 5, 5, 5, 2, 2, 2, 1, 0, 4, 4, 4, 4];
+    const lines = ['portfolio_id,date,market_value'];
+    counts.forEach((c, k) => {
+      if (c === 0) lines.push(`P${k},2024-01-02,0`);
+      for (let d = 0; d < c; d++) lines.push(`P${k},2024-01-${String(10 + d).padStart(2, '0')},${k * 100 + d + 0.25}`);
+    });
+    lines.push('P90,2024-01-03,1', 'P90,2024-01-02,2', 'P90,2024-01-04,3');
+    lines.push('P91,2024-01-03,1', 'P91,2024-01-03,2', 'P91,2024-01-04,3');
+    const path = await csvFile('v.csv', lines.join('\n') + '\n');
+    for (const chunkBytes of [undefined, 16, 40]) {
+      const { groups, outcome } = await groupsOf(path, undefined, chunkBytes);
+      expect(outcome.grouped).toBe(true);
+      // Checked only after the whole scan: a later group must not have written into an earlier one's arrays.
+      await expectLikeLoader(path, groups);
+      const buffers = groups.flatMap((g) => [g.dates.buffer, g.values.buffer]);
+      expect(new Set(buffers).size).toBe(buffers.length);
+      for (const g of groups) {
+        expect(g.dates.buffer.byteLength).toBe(g.dates.length * 4);
+        expect(g.values.buffer.byteLength).toBe(g.values.length * 8);
+      }
+    }
+  });
+
   it('reports a file whose portfolio reappears after its group as not grouped', async () => {
     const path = await csvFile('v.csv', 'portfolio_id,date,market_value\nP1,2024-01-02,1\nP2,2024-01-02,1\nP1,2024-01-03,1\n');
     const { outcome } = await groupsOf(path);

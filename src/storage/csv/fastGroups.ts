@@ -107,6 +107,8 @@ class GroupRows implements ValuationRowTarget {
   readonly currency = new CurrencyTracker();
   readonly problems = new ProblemCollector(PROBLEM_LIMIT);
   length = 0;
+  /** The rows so far are known to have strictly ascending dates (false: not known; finish then looks). */
+  ascending = true;
 
   constructor(
     readonly portfolioId: string,
@@ -118,6 +120,7 @@ class GroupRows implements ValuationRowTarget {
     const st = this.st;
     if (this.length === st.dates.length) st.grow();
     const k = this.length++;
+    if (k > 0 && date <= (st.dates[k - 1] as number)) this.ascending = false;
     st.dates[k] = date;
     st.values[k] = value;
     st.lines[k] = line;
@@ -128,7 +131,7 @@ class GroupRows implements ValuationRowTarget {
     const n = this.length;
     const st = this.st;
     const raw = st.dates.subarray(0, n);
-    let k = 1;
+    let k = this.ascending ? n : 1;
     while (k < n && (raw[k] as number) > (raw[k - 1] as number)) k++;
     // Strictly ascending (the usual export): no sort and no duplicate, the rows as they are.
     if (k >= n) return { dates: raw.slice(), values: st.values.slice(0, n) };
@@ -225,10 +228,11 @@ class GroupSink implements PlainRowSink, ValuationRunTarget {
     this.staging.grow();
   }
 
-  runDone(length: number): void {
+  runDone(length: number, ascending: boolean): void {
     const b = this.builder as GroupRows;
     this.groupRows += length - b.length;
     b.length = length;
+    if (!ascending) b.ascending = false;
   }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array, line: number, lineStart: number): boolean {

@@ -195,7 +195,7 @@ export class FastValuationSink implements PlainRowSink, ValuationRunTarget {
     this.runLines = l;
   }
 
-  runDone(length: number): void {
+  runDone(length: number, _ascending: boolean): void {
     if (length === 0) return;
     const b = this.ids.last as ValuationBuilder;
     const { runDates: d, runValues: v, runLines: l } = this;

@@ -222,8 +222,11 @@ export interface ValuationRunTarget {
   readonly runLength: number;
   /** The arrays are full with `length` rows: make them longer (geometrically), keeping those rows. */
   runGrow(length: number): void;
-  /** The shortcut has stopped with `length` rows in the arrays. */
-  runDone(length: number): void;
+  /**
+   * The shortcut has stopped with `length` rows in the arrays. `ascending`: the rows it added
+   * have strictly ascending dates, the first one after the row before them (false: not known).
+   */
+  runDone(length: number, ascending: boolean): void;
 }
 
 /**
@@ -249,7 +252,7 @@ export function valuationRun(t: ValuationRunTarget, buf: Buffer, pos: number, st
     pos = next;
     if (pos >= stop) break;
   }
-  t.runDone(n);
+  t.runDone(n, false);
   scanner.line += n - n0;
   scanner.records += n - n0;
   return pos;
@@ -275,6 +278,9 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
   let n = t.runLength;
   const n0 = n;
   let line = scanner.line;
+  // Whether the rows taken have strictly ascending dates (lastDate: the date of the row before).
+  let ascending = true;
+  let lastDate = n > 0 ? (dates[n - 1] as number) : -Infinity;
   // The last row's year * 100 + month, its month's first epoch day and length.
   let ym = -1;
   let monthFirst = 0;
@@ -383,14 +389,17 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
       values = t.runValues;
       lines = t.runLines;
     }
-    dates[n] = monthFirst + day - 1;
+    const date = monthFirst + day - 1;
+    if (date <= lastDate) ascending = false;
+    lastDate = date;
+    dates[n] = date;
     // Exact: see fastDecimal.
     values[n] = frac === 0 ? m : m / (POW10[frac] as number);
     lines[n] = line++;
     n++;
     pos = j;
   }
-  t.runDone(n);
+  t.runDone(n, ascending);
   scanner.line = line;
   scanner.records += n - n0;
   return pos;
