@@ -8,6 +8,9 @@
  * whose result could name a line (it has problems, or a currency whose line a cross-file check
  * may quote) is not handled but re-scanned, with absolute lines, when the base is known.
  *
+ * The scan begins at once; the groups it finds before the task options (the cash flows) have
+ * arrived are held, up to BACKLOG_BYTES, and handled when they come.
+ *
  * This file uses only erasable TypeScript and imports no project module statically: run from
  * the sources (tests), it first registers module hooks that map the project's `.js` specifiers
  * to `.ts` files and compile them with esbuild; built into dist/ it is plain JavaScript.
@@ -34,8 +37,13 @@ interface TaskModule {
   finish?: (taskOptions: unknown, context: unknown) => unknown;
 }
 
+/** Rows scanned ahead while the task options are on their way: at most this many bytes of them (8-byte value + 4-byte date a row). */
+const BACKLOG_BYTES = 24 << 20;
+const ROW_BYTES = 12;
+
 interface GroupLike {
   portfolioId: string;
+  rows: number;
   problemTotal: number;
   currency: string | undefined;
   linesKnown: boolean;
@@ -102,16 +110,38 @@ async function main(): Promise<void> {
     const { scanValuationGroups } = await import('../storage/csv/fastGroups.js');
     const task = (await import(input.taskModule)) as TaskModule;
     if (typeof task.handleGroup !== 'function') throw new Error(`${input.taskModule} does not export handleGroup`);
-    if (optionsLater) input.taskOptions = await optionsLater;
-    const context = task.init ? await task.init(input.taskOptions) : undefined;
+    // The scan starts before the task options (the run's cash flows, read on the main thread)
+    // arrive: groups scanned meanwhile wait in `backlog` (each owns its arrays), up to
+    // BACKLOG_BYTES of rows, and only then does the scan wait too.
+    let ready = false;
+    let context: unknown;
+    const starting = (async () => {
+      if (optionsLater) input.taskOptions = await optionsLater;
+      context = task.init ? await task.init(input.taskOptions) : undefined;
+      ready = true;
+    })();
+    starting.catch(() => undefined); // awaited below; a failure surfaces there
+    const backlog: GroupLike[] = [];
+    let backlogBytes = 0;
+    const drainBacklog = async (): Promise<void> => {
+      await starting;
+      while (backlog.length > 0) {
+        const g = backlog.shift()!;
+        backlogBytes -= g.rows * ROW_BYTES;
+        const result = await task.handleGroup(g, input.taskOptions, context);
+        port.postMessage({ type: 'result', portfolioId: g.portfolioId, result });
+      }
+    };
     const pending: Array<{ start: number; end: number; relLine: number }> = [];
     const handle = async (g: GroupLike): Promise<void> => {
       if (!g.linesKnown && (g.problemTotal > 0 || g.currency !== undefined)) {
         pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
         return;
       }
-      const result = await task.handleGroup(g, input.taskOptions, context);
-      port.postMessage({ type: 'result', portfolioId: g.portfolioId, result });
+      backlog.push(g);
+      backlogBytes += g.rows * ROW_BYTES;
+      if (!ready && backlogBytes < BACKLOG_BYTES) return;
+      await drainBacklog();
     };
     const digest = input.digest as 'sha256';
     const outcome = await scanValuationGroups(
@@ -125,6 +155,7 @@ async function main(): Promise<void> {
       return;
     }
     port.postMessage({ type: 'lines', lines: outcome.lines });
+    await drainBacklog();
     if (pending.length > 0) {
       const known = base ?? (await new Promise<number>((resolve) => (baseWaiter = resolve)));
       for (const p of pending) {

@@ -13,13 +13,13 @@ import { handleGroup, type TaskResult } from './scanTask.js';
 
 const TASK = new URL('./scanTask.ts', import.meta.url);
 
-async function run(path: string, workers: number, splitAt?: number[]) {
+async function run(path: string, workers: number, splitAt?: number[], taskOptions: unknown = { tag: 't' }) {
   const results: TaskResult[] = [];
   const outcome = await runGroupedScan({
     path,
     workers,
     taskModule: TASK,
-    taskOptions: { tag: 't' },
+    taskOptions,
     splitAt,
     onResult: (r, id) => {
       expect((r as TaskResult).id).toBe(id);
@@ -74,6 +74,9 @@ describe('runGroupedScan', () => {
     const p19 = text.indexOf('P19,') + 100;
     const { outcome, results } = await run(path, 3, [p05, p19]);
     expect(results).toEqual(reference);
+    // Task options that arrive after the workers have scanned everything: the groups wait for them.
+    const late = new Promise((resolve) => setTimeout(() => resolve({ tag: 't' }), 1500));
+    expect((await run(path, 2, undefined, late)).results).toEqual(reference);
     if (!outcome.grouped) throw new Error('expected grouped');
     expect(outcome.ranges.map((r) => r.start)).toEqual([text.indexOf('\n') + 1, text.indexOf('P06,'), text.indexOf('P20,')]);
     expect(outcome.groups).toBe(24);
