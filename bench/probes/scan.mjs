@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Probe (a measurement, not product code): the speed of the product's byte-level CSV readers in one thread.
 //
-//   node bench/probes/scan.mjs [--src ROOT]... [--valuations FILE] [--bytes N] [--flows FILE] [--runs N] [--only scan|flows]
+//   node [--expose-gc] bench/probes/scan.mjs [--src ROOT]... [--valuations FILE] [--bytes N] [--flows FILE] [--runs N] [--only scan|flows]
 //
 // For each source tree ROOT (default: this checkout; give several to compare, e.g. a `git archive HEAD src | tar -x`
 // copy as the baseline), it bundles ROOT/src/storage/csv/{fastGroups,fastLoad}.ts with esbuild (as tsup would) and
-// then, round-robin over the trees, N times (default 3):
+// then, round-robin over the trees (see below), N times (default 3):
 //   - scanValuationGroups over bytes [0, N) of the valuations file (default: the 1,000-portfolio bench file, whole;
 //     --bytes cuts the range at the first line start at or after N) with a no-op handler and { digest: 'none' },
 //     as a scan worker thread runs it: MB/s of the range;
@@ -135,11 +135,20 @@ async function timeFlows(t) {
   Object.assign(t.check, { flowPortfolios: f.size, flowRows, flowSum });
 }
 
+// Round-robin, every other round in reverse order: a run pays for part of the garbage the run before it left, so
+// each tree must come first as often as last. With --expose-gc, a full collection before each timed call.
+const collect = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
 for (let r = 0; r < runs; r++) {
-  for (const t of trees) {
+  for (const t of r % 2 === 0 ? trees : [...trees].reverse()) {
     t.check = {};
-    if (only !== 'flows') await timeScan(t);
-    if (only !== 'scan') await timeFlows(t);
+    if (only !== 'flows') {
+      collect();
+      await timeScan(t);
+    }
+    if (only !== 'scan') {
+      collect();
+      await timeFlows(t);
+    }
   }
 }
 

@@ -416,6 +416,34 @@ describe('fast cash-flows reader: raw builds', () => {
     );
   });
 
+  it('bench-layout amounts of every length and dot position, signs, near-miss timings and bytes up to 0xff: as readCashFlowsCsv reads them', async () => {
+    // The shortcut reads dates, amounts and timings 4 bytes at a time: lengths around 4, 8 and 12 digits, the 15-digit
+    // limit, and whatever follows an amount or a timing.
+    const digits = fc.stringMatching(/^[0-9]{0,9}\.?[0-9]{0,9}$/);
+    const amount = fc.oneof(
+      { weight: 3, arbitrary: fc.tuple(fc.constantFrom('', '-', '--', '+'), digits).map(([sign, d]) => sign + d) },
+      { weight: 1, arbitrary: fc.constantFrom('1234', '-12345678', '123456789012', '-123456789012345', '1234567890123456', '0.000000000000001', '-0', '-.5', '5.', '1..2', '12.5x', '1 ', '-', '') },
+      // A byte that is no digit (up to 0xff, whose + 6 carries into the next byte) among digits; no line end, quote or comma.
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }).filter((b) => ![10, 13, 34, 44].includes(b)), digits).map(([b, d]) => `1${String.fromCharCode(b)}${d}`) },
+    );
+    const timing = fc.constantFrom('', 'start', 'end', 'START', 'End', 'sTaRt', 'star', 'stars', 'STARx', 'sta', 's', 'e', 'en', 'enx', 'ENa', 'starts', 'ends', 'startt', 'stbrt', 'emd', 'end ', '\xff', 'st\xffrt', 'ENDX');
+    const date = fc.oneof(DATE_OK, fc.constantFrom('2024-02-29', '2023-02-29', '2024-00-10', '2024-13-01', '2024-1x-01', '2024-01-0x', '2024-01-32', '\xff024-01-01'));
+    // Ids of 1 to 14 bytes; those of 4 to 8 are compared in words: some differ in one first, middle or last byte only.
+    const id = fc.constantFrom('P1', 'q', 'P00001', 'P00101', 'Q00001', 'ABCD', 'ABCE', 'XBCD', 'ABCDEFGH', 'ABCDXFGH', 'XBCDEFGH', 'ABCDEFG', 'ABCDEFGHI', 'ABCDXFGHI', 'LONGER-ID-0001');
+    const row = fc.record({ id, date, amount, timing });
+    const chunk = fc.option(fc.integer({ min: 16, max: 200 }), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 60 }), fc.boolean(), fc.boolean(), chunk, async (rows, withTiming, crlf, chunkBytes) => {
+        // latin1: one byte a character, 0x80..0xff included (not UTF-8, as a corrupt file may be).
+        const c = await csvFile('c.csv', Buffer.from(benchFlowsFile(rows, withTiming, crlf, true, true), 'latin1'));
+        const slow = await rawFlows(() => readCashFlowsCsv(c));
+        expect(await rawFlows(() => readCashFlowsPlain(c, chunkBytes))).toEqual(slow);
+        expect(await rawFlows(() => readCashFlowsPlain(c))).toEqual(slow);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('keeps amounts of more than 15 significant digits exact through packFlows and unpackFlows', async () => {
     const c = await csvFile(
       'c.csv',

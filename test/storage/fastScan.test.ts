@@ -15,6 +15,10 @@ import { csvFile } from './csvFiles.js';
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const dec = (s: string): number => fastDecimal(bytes(s), 0, s.length);
 const date = (s: string): number => fastDate(bytes(s), 0, s.length);
+const view = (s: string): DataView => {
+  const b = bytes(s);
+  return new DataView(b.buffer, b.byteOffset, b.length);
+};
 
 describe('fastDecimal', () => {
   it('is Number(text) for plain decimals of at most 15 digits, -0 included', () => {
@@ -68,7 +72,7 @@ describe('the month table behind fastDate and commaDate', () => {
         const expected = parseIsoDate(t) ?? NaN;
         expect(date(t)).toBe(expected);
         // commaDate reads the same date between two commas, and nothing else.
-        expect(commaDate(bytes(`x,${t},y`), 1)).toBe(expected);
+        expect(commaDate(view(`x,${t},y`), 1)).toBe(expected);
       }),
       { numRuns: 5000 },
     );
@@ -77,11 +81,29 @@ describe('the month table behind fastDate and commaDate', () => {
     }
   });
 
+  it('commaDate is fastDate between two commas, for any 12 bytes (words of digits, dashes and others up to 0xff)', () => {
+    // Mostly date-like bytes, so that most fields get far into the checks; any byte in any place.
+    const byte = fc.oneof(fc.constantFrom(44, 45, 47, 48, 49, 50, 57, 58), fc.integer({ min: 0, max: 255 }));
+    const like = fc.tuple(fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/), fc.array(fc.tuple(fc.nat({ max: 11 }), byte), { maxLength: 3 })).map(([t, edits]) => {
+      const b = [...bytes(`,${t},`)];
+      for (const [at, v] of edits) b[at] = v;
+      return b;
+    });
+    fc.assert(
+      fc.property(fc.oneof(like, fc.array(byte, { minLength: 12, maxLength: 12 })), (b) => {
+        const buf = Buffer.from(b);
+        const expected = buf[0] === 44 && buf[11] === 44 ? fastDate(buf, 1, 11) : NaN;
+        expect(commaDate(new DataView(buf.buffer, buf.byteOffset, 12), 0)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('commaDate declines a date without its commas or with other bytes in it', () => {
     const t = '2024-01-05';
-    expect(commaDate(bytes(`,${t},`), 0)).toBe(parseIsoDate(t));
+    expect(commaDate(view(`,${t},`), 0)).toBe(parseIsoDate(t));
     for (const s of [`;${t},`, `,${t};`, `,${t.replace('-', '/')},`, `,2024-01-5,,`, `, 2024-01-5,`, `,2024-0a-05,`]) {
-      expect(commaDate(bytes(s), 0)).toBeNaN();
+      expect(commaDate(view(s), 0)).toBeNaN();
     }
   });
 });

@@ -117,11 +117,26 @@ export function fastDate(buf: Uint8Array, s: number, e: number): number {
 }
 
 /**
- * fastDate for a date field between two commas: buf[i] and buf[i + 11] must be commas and
- * buf[i + 1, i + 11) a strict YYYY-MM-DD date; its epoch day, or NaN. Reads buf[i, i + 12) only.
+ * fastDate for a date field between two commas, read in 4-byte words: bytes i and i + 11 of
+ * the view must be commas and bytes [i + 1, i + 11) a strict YYYY-MM-DD date; its epoch day, or
+ * NaN. Reads bytes [i, i + 12) only.
  */
-export function commaDate(buf: Uint8Array, i: number): number {
-  return buf[i] === COMMA && buf[i + 11] === COMMA ? fastDate(buf, i + 1, i + 11) : NaN;
+export function commaDate(dv: DataView, i: number): number {
+  // `YYYY`, `-MM-` and `-DD,` (little-endian: byte 0 first; the last two share the second dash).
+  const y = dv.getInt32(i + 1, true);
+  const md = dv.getInt32(i + 5, true);
+  const dd = dv.getInt32(i + 8, true);
+  // Bytes 1 and 2 of the last two words are digits once byte 0, the dash before them, is one (see nonDigits).
+  if (dv.getUint8(i) !== COMMA || nonDigits(y) !== 0 || (md & 0xff0000ff) !== 0x2d00002d || (dd & 0xff000000) !== 0x2c000000) return NaN;
+  if (((nonDigits(md) | nonDigits(dd)) & 0xf0f000) !== 0) return NaN;
+  const month = ((md >>> 8) & 15) * 10 + ((md >>> 16) & 15);
+  if (month < 1 || month > 12) return NaN;
+  const year = digitsValue(y, 4);
+  const key = year * 16 + month;
+  const length = MONTH_LENGTH[key] || fillMonth(year, month);
+  const day = ((dd >>> 8) & 15) * 10 + ((dd >>> 16) & 15);
+  if (day < 1 || day > length) return NaN;
+  return (MONTH_FIRST[key] as number) + day - 1;
 }
 
 /** True when buf[s, e) holds the same bytes as ref[0, refLen). */
@@ -341,7 +356,7 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
     }
     // `-DD,` in one word (byte 0, the dash, is checked above): two digits and a comma.
     const dw = dv.getInt32(i + 8, true);
-    if ((dw & 0xff000000) !== 0x2c000000 || leadingDigits(dw >>> 8) < 2) break;
+    if ((dw & 0xff000000) !== 0x2c000000 || (nonDigits(dw) & 0xf0f000) !== 0) break;
     const day = ((dw >>> 8) & 15) * 10 + ((dw >>> 16) & 15);
     if (day < 1 || day > monthLength) break;
     // The value: digits[.digits], at most 15 digits, not zero, 4 bytes at a time; m sums them
@@ -406,12 +421,18 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
 }
 
 /**
- * How many of the 4 bytes of w (little-endian: byte 0 first) lead with ASCII digits (0..4).
- * A byte b is a digit when its high nibble is 3 and b + 6 keeps it 3; the sum may carry into
- * the next byte only past a non-digit, which ends the count anyway.
+ * The bytes of w (little-endian: byte 0 first) that are no ASCII digits, as non-zero high
+ * nibbles: a byte b is a digit when its high nibble is 3 and b + 6 keeps it 3. The sum may carry
+ * into the next byte only from a byte of 0xfa or more, so each byte up to and including the
+ * first that is no digit is told right (the bytes after it may not be).
  */
+function nonDigits(w: number): number {
+  return ((w & 0xf0f0f0f0) ^ 0x30303030) | (((w + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030);
+}
+
+/** How many of the 4 bytes of w (byte 0 first) lead with ASCII digits (0..4); see nonDigits. */
 function leadingDigits(w: number): number {
-  const other = ((w & 0xf0f0f0f0) ^ 0x30303030) | (((w + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030);
+  const other = nonDigits(w);
   return other === 0 ? 4 : (31 - Math.clz32(other & -other)) >> 3;
 }
 
