@@ -77,11 +77,17 @@ export interface ValuationDayFlows {
 }
 
 export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming): ValuationDayFlows {
-  const out: ValuationDayFlows = { index: [], start: [], end: [], moved: [], problem: flowProblem(p) };
+  const problem = flowProblem(p);
   const vd = p.valuations.dates;
   const fd = p.flows.dates;
   const nf = fd.length;
-  if (out.problem !== null || nf === 0) return out;
+  if (problem !== null || nf === 0) return { index: [], start: [], end: [], moved: [], problem };
+  // at most one slot per flow: the arrays are made that long and cut to the slots used (no growing push by push)
+  const index = new Array<number>(nf);
+  const starts = new Array<number>(nf);
+  const ends = new Array<number>(nf);
+  const movedCounts = new Array<number>(nf);
+  let slots = 0;
   const amounts = p.flows.amounts;
   const timing = p.flows.timing;
   const dflt = defaultTiming === 'start' ? 1 : 0;
@@ -90,8 +96,11 @@ export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming)
   let k = 0;
   while (k < nf && fd[k] === first) k++;
   while (k < nf) {
-    // The flows of one slot: dated in (vd[j-1], vd[j]] for the first j with vd[j] >= the flow date.
-    while (vd[j]! < fd[k]!) j++;
+    // The flows of one slot: dated in (vd[j-1], vd[j]] for the first j with vd[j] >= the flow date
+    // (found in strides of 8 first: flows are usually weeks apart)
+    const x = fd[k]!;
+    while (j + 8 < vd.length && vd[j + 8]! < x) j += 8;
+    while (vd[j]! < x) j++;
     const day = vd[j]!;
     let nStart = 0;
     let nEnd = 0;
@@ -122,10 +131,15 @@ export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming)
       if (nStart > 1) sStart = sumMoney(s);
       if (nEnd > 1) sEnd = sumMoney(e);
     }
-    out.index.push(j);
-    out.start.push(sStart);
-    out.end.push(sEnd);
-    out.moved.push(moved);
+    index[slots] = j;
+    starts[slots] = sStart;
+    ends[slots] = sEnd;
+    movedCounts[slots] = moved;
+    slots++;
   }
-  return out;
+  index.length = slots;
+  starts.length = slots;
+  ends.length = slots;
+  movedCounts.length = slots;
+  return { index, start: starts, end: ends, moved: movedCounts, problem: null };
 }

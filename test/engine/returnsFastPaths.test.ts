@@ -1,11 +1,14 @@
 /**
  * The return engine's shortcuts give the very same float64 values as the plain computations they
- * replace: daily TWR's branch-free link of all-valid portfolios.
+ * replace: daily TWR's branch-free link of all-valid portfolios, the net flows per valuation day
+ * found by strides.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dailyTwr } from '../../src/engine/dailyTwr.js';
-import { flowsByValuationDay } from '../../src/engine/netFlows.js';
+import { flowProblem, flowsByValuationDay } from '../../src/engine/netFlows.js';
+import { sumMoney } from '../../src/engine/money.js';
+import { TIMING_END, TIMING_START } from '../../src/engine/types.js';
 import type { PortfolioData } from '../../src/engine/types.js';
 import { portfolioFromArrays } from './returnsHelpers.js';
 
@@ -37,6 +40,52 @@ function dailyByFormula(p: PortfolioData, timing: 'start' | 'end') {
   }
   return { returns, growth, invalid };
 }
+
+/** Flow by flow: each joins the first valuation day on or after its date (start-of-day when it is moved there). */
+function slotsByLookup(p: PortfolioData, timing: 'start' | 'end') {
+  const vd = Array.from(p.valuations.dates);
+  const groups = new Map<number, { start: number[]; end: number[]; moved: number }>();
+  p.flows.dates.forEach((d, k) => {
+    if (d === vd[0]) return;
+    const j = vd.findIndex((v) => v >= d);
+    const t = p.flows.timing[k];
+    const moved = d !== vd[j];
+    const start = moved || (t === TIMING_START ? true : t === TIMING_END ? false : timing === 'start');
+    const g = groups.get(j) ?? { start: [], end: [], moved: 0 };
+    (start ? g.start : g.end).push(p.flows.amounts[k]!);
+    if (moved) g.moved++;
+    groups.set(j, g);
+  });
+  const net = (xs: number[]) => (xs.length === 0 ? 0 : xs.length === 1 ? 0 + xs[0]! : sumMoney(xs));
+  const index = [...groups.keys()];
+  return { index, start: index.map((j) => net(groups.get(j)!.start)), end: index.map((j) => net(groups.get(j)!.end)), moved: index.map((j) => groups.get(j)!.moved) };
+}
+
+describe('flowsByValuationDay', () => {
+  it('puts every flow in the slot of the first valuation day on or after it, netted per timing', () => {
+    const arb = fc
+      .tuple(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 80 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.integer({ min: -500, max: 500 }), fc.integer({ min: 0, max: 2 })), { maxLength: 30 }))
+      .map(([gaps, flows]) => {
+        let d = 20000;
+        const dates = [d, ...gaps.map((g) => (d += g))];
+        const sorted = flows.map(([off, a, t]) => [Math.min(dates[0]! + off, d), a / 100, t] as const).sort((x, y) => x[0] - y[0]);
+        return portfolioFromArrays(dates, dates.map(() => 100), sorted.map((f) => f[0]), sorted.map((f) => f[1]), sorted.map((f) => f[2]));
+      });
+    fc.assert(
+      fc.property(arb, fc.constantFrom<'start' | 'end'>('start', 'end'), (p, timing) => {
+        expect(flowProblem(p)).toBeNull();
+        const { problem, ...slots } = flowsByValuationDay(p, timing);
+        expect(problem).toBeNull();
+        const want = slotsByLookup(p, timing);
+        expect(slots.index).toEqual(want.index);
+        expect(slots.moved).toEqual(want.moved);
+        expect(sameArray(slots.start, want.start)).toBe(true);
+        expect(sameArray(slots.end, want.end)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe('dailyTwr', () => {
   // values: mostly ordinary, sometimes 0, negative, tiny or huge (the product overflows), NaN
