@@ -316,7 +316,7 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
   let p3 = 0;
   // The shortest line, `id,YYYY-MM-DD,d` and LF, has len + 14 bytes: the fixed offsets below are in range.
   const last = stop - len - 14;
-  while (pos <= last) {
+  rows: while (pos <= last) {
     const i = pos + len;
     const w0 = dv.getInt32(pos + head, true);
     const w1 = dv.getInt32(pos + o1, true);
@@ -359,36 +359,28 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
     if ((dw & 0xff000000) !== 0x2c000000 || (nonDigits(dw) & 0xf0f000) !== 0) break;
     const day = ((dw >>> 8) & 15) * 10 + ((dw >>> 16) & 15);
     if (day < 1 || day > monthLength) break;
-    // The value: digits[.digits], at most 15 digits, not zero, 4 bytes at a time; m sums them
-    // (exact integers below 10^15 < 2^53). The LF at stop - 1 ends every loop.
+    // The value: digits[.digits], at most 15 digits, not zero, 4 bytes at a time; m sums the
+    // digits (exact integers below 10^15 < 2^53). The LF at stop - 1 ends the loop.
     let j = i + 12;
     const s = j;
     let m = 0;
-    let cnt = 4;
-    while (cnt === 4 && j <= wordEnd) {
+    let dot = -1;
+    let c = 0;
+    for (;;) {
+      if (j > wordEnd) break rows;
       const w = dv.getInt32(j, true);
-      cnt = leadingDigits(w);
+      const cnt = leadingDigits(w);
       m = m * (POW10[cnt] as number) + digitsValue(w, cnt);
       j += cnt;
-    }
-    if (cnt === 4) break;
-    const whole = j - s;
-    let c = buf[j] as number;
-    let frac = 0;
-    if (c === DOT) {
-      const f = ++j;
-      cnt = 4;
-      while (cnt === 4 && j <= wordEnd) {
-        const w = dv.getInt32(j, true);
-        cnt = leadingDigits(w);
-        m = m * (POW10[cnt] as number) + digitsValue(w, cnt);
-        j += cnt;
+      if (cnt < 4) {
+        // Byte j, the first that is no digit, is byte cnt of w: one dot may stand among the digits.
+        c = (w >>> (cnt << 3)) & 0xff;
+        if (c !== DOT || dot >= 0) break;
+        dot = j++;
       }
-      if (cnt === 4) break;
-      frac = j - f;
-      c = buf[j] as number;
     }
-    const digits = whole + frac;
+    const frac = dot < 0 ? 0 : j - dot - 1;
+    const digits = dot < 0 ? j - s : j - s - 1;
     if (digits === 0 || digits > 15 || m === 0) break;
     if (c === LF) {
       if (crlf) break;
