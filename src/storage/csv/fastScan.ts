@@ -117,25 +117,42 @@ export function fastDate(buf: Uint8Array, s: number, e: number): number {
 }
 
 /**
+ * The month table's key (year * 16 + month) of a `YYYY` word and a `-MM-` word (little-endian:
+ * byte 0 first), or -1 when they are not four digits and a dash, two digits and a dash with a
+ * month 01..12. Fills the table entry (MONTH_LENGTH[key] is then the month's length).
+ */
+function monthKey(y: number, md: number): number {
+  // Bytes 1 and 2 of md are told right once byte 0 is the dash (see nonDigits).
+  if (nonDigits(y) !== 0 || (md & 0xff0000ff) !== 0x2d00002d || (nonDigits(md) & 0xf0f000) !== 0) return -1;
+  const month = ((md >>> 8) & 15) * 10 + ((md >>> 16) & 15);
+  if (month < 1 || month > 12) return -1;
+  const year = digitsValue(y, 4);
+  const key = year * 16 + month;
+  if (MONTH_LENGTH[key] === 0) fillMonth(year, month);
+  return key;
+}
+
+/**
+ * The day of a `-DD,` word (byte 0, a dash, is not looked at: the caller has checked it), or -1
+ * when bytes 1 and 2 are not digits or byte 3 is not a comma. Not checked against the month.
+ */
+function dayOf(dd: number): number {
+  if ((dd & 0xff000000) !== 0x2c000000 || (nonDigits(dd) & 0xf0f000) !== 0) return -1;
+  return ((dd >>> 8) & 15) * 10 + ((dd >>> 16) & 15);
+}
+
+/**
  * fastDate for a date field between two commas, read in 4-byte words: bytes i and i + 11 of
  * the view must be commas and bytes [i + 1, i + 11) a strict YYYY-MM-DD date; its epoch day, or
  * NaN. Reads bytes [i, i + 12) only.
  */
 export function commaDate(dv: DataView, i: number): number {
-  // `YYYY`, `-MM-` and `-DD,` (little-endian: byte 0 first; the last two share the second dash).
-  const y = dv.getInt32(i + 1, true);
-  const md = dv.getInt32(i + 5, true);
-  const dd = dv.getInt32(i + 8, true);
-  // Bytes 1 and 2 of the last two words are digits once byte 0, the dash before them, is one (see nonDigits).
-  if (dv.getUint8(i) !== COMMA || nonDigits(y) !== 0 || (md & 0xff0000ff) !== 0x2d00002d || (dd & 0xff000000) !== 0x2c000000) return NaN;
-  if (((nonDigits(md) | nonDigits(dd)) & 0xf0f000) !== 0) return NaN;
-  const month = ((md >>> 8) & 15) * 10 + ((md >>> 16) & 15);
-  if (month < 1 || month > 12) return NaN;
-  const year = digitsValue(y, 4);
-  const key = year * 16 + month;
-  const length = MONTH_LENGTH[key] || fillMonth(year, month);
-  const day = ((dd >>> 8) & 15) * 10 + ((dd >>> 16) & 15);
-  if (day < 1 || day > length) return NaN;
+  if (dv.getUint8(i) !== COMMA) return NaN;
+  // `YYYY`, `-MM-` and `-DD,` (the last two share the second dash, checked by monthKey).
+  const key = monthKey(dv.getInt32(i + 1, true), dv.getInt32(i + 5, true));
+  if (key < 0) return NaN;
+  const day = dayOf(dv.getInt32(i + 8, true));
+  if (day < 1 || day > (MONTH_LENGTH[key] as number)) return NaN;
   return (MONTH_FIRST[key] as number) + day - 1;
 }
 
@@ -296,14 +313,13 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
   // Whether the rows taken have strictly ascending dates (lastDate: the date of the row before).
   let ascending = true;
   let lastDate = n > 0 ? (dates[n - 1] as number) : -Infinity;
-  // The last row's year * 100 + month, its month's first epoch day and length.
-  let ym = -1;
+  // The month of the last row: its first epoch day and length.
   let monthFirst = 0;
   let monthLength = 0;
   // The prefix `id,YYYY-MM-` is buf[pos, pos + prefix): its bytes before `head` are compared
   // with the id one by one (none for ids of up to 7 bytes), the rest as 4 words (at offsets
-  // o0..o3, overlapping when the prefix is shorter than 16 bytes) with the previous row's
-  // words p0..p3 (`known`: there is a previous row in this run).
+  // head, o1, o2, o3, overlapping when the prefix is shorter than 16 bytes) with the previous
+  // row's words p0..p3 (`known`: there is a previous row in this run).
   const prefix = len + 9;
   const head = Math.max(0, prefix - 16);
   const o1 = head + 4;
@@ -325,28 +341,14 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
     let k = 0;
     while (k < head && buf[pos + k] === ref[k]) k++;
     if (!(known && k === head && w0 === p0 && w1 === p1 && w2 === p2 && w3 === p3)) {
-      // Not the previous row's portfolio and month: the id and YYYY-MM- byte by byte.
+      // Not the previous row's portfolio and month: the id byte by byte, then the comma, year and month.
       while (k < len && buf[pos + k] === ref[k]) k++;
       if (k < len) break;
-      if (buf[i] !== COMMA || buf[i + 5] !== DASH || buf[i + 8] !== DASH) break;
-      const d0 = (buf[i + 1] as number) - 48;
-      const d1 = (buf[i + 2] as number) - 48;
-      const d2 = (buf[i + 3] as number) - 48;
-      const d3 = (buf[i + 4] as number) - 48;
-      const d5 = (buf[i + 6] as number) - 48;
-      const d6 = (buf[i + 7] as number) - 48;
-      if ((d0 | (9 - d0) | d1 | (9 - d1) | d2 | (9 - d2) | d3 | (9 - d3) | d5 | (9 - d5) | d6 | (9 - d6)) < 0) break;
-      // year * 100 + month is one number per YYYY-MM text, valid or not (unlike the table's year * 16 + month).
-      const yearMonth = (d0 * 1000 + d1 * 100 + d2 * 10 + d3) * 100 + d5 * 10 + d6;
-      if (yearMonth !== ym) {
-        const month = d5 * 10 + d6;
-        if (month < 1 || month > 12) break;
-        const year = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
-        const key = year * 16 + month;
-        ym = yearMonth;
-        monthLength = MONTH_LENGTH[key] || fillMonth(year, month);
-        monthFirst = MONTH_FIRST[key] as number;
-      }
+      if (buf[i] !== COMMA) break;
+      const key = monthKey(dv.getInt32(i + 1, true), dv.getInt32(i + 5, true));
+      if (key < 0) break;
+      monthLength = MONTH_LENGTH[key] as number;
+      monthFirst = MONTH_FIRST[key] as number;
       // A valid prefix: the next rows with the same words need none of these checks.
       known = true;
       p0 = w0;
@@ -354,10 +356,8 @@ function idDateValueRun(t: ValuationRunTarget, buf: Buffer, pos: number, stop: n
       p2 = w2;
       p3 = w3;
     }
-    // `-DD,` in one word (byte 0, the dash, is checked above): two digits and a comma.
-    const dw = dv.getInt32(i + 8, true);
-    if ((dw & 0xff000000) !== 0x2c000000 || (nonDigits(dw) & 0xf0f000) !== 0) break;
-    const day = ((dw >>> 8) & 15) * 10 + ((dw >>> 16) & 15);
+    // `-DD,` in one word (its dash checked with the month).
+    const day = dayOf(dv.getInt32(i + 8, true));
     if (day < 1 || day > monthLength) break;
     // The value: digits[.digits], at most 15 digits, not zero, 4 bytes at a time; m sums the
     // digits (exact integers below 10^15 < 2^53). The LF at stop - 1 ends the loop.
