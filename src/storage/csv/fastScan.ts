@@ -10,8 +10,10 @@
  * previous row's portfolio in one loop, with no call, string or object per row: the id bytes
  * are compared with the previous row's, dates come from a month table, values are an integer
  * mantissa divided once by a power of ten, and rows go straight into typed arrays
- * (`valuationRun` for valuations; the cash-flows reader has its own). Any line a shortcut does
- * not take goes through the general path, which gives every value and problem.
+ * (`valuationRun` for valuations; the cash-flows reader has its own). The shortcuts read lines
+ * mostly in 4-byte little-endian words through a DataView (ASCII digits tested and summed four
+ * at a time: nonDigits, digitsValue). Any line a shortcut does not take goes through the
+ * general path, which gives every value and problem.
  *
  * It hands the file back (returns false / undefined) whenever it meets something csv-parse
  * might read differently: a quote character anywhere, a bare CR, mixed LF and CRLF endings,
