@@ -56,25 +56,33 @@ export interface ResultRow {
   note: string;
 }
 
-function periodRows(r: PeriodResult, metric: 'twr' | 'mwr'): ResultRow[] {
+/** The twr (or mwr) rows of one period: the cumulative figure, then the annualised one when the period is annualised. */
+function pushPeriodRows(out: ResultRow[], r: PeriodResult, metric: 'twr' | 'mwr'): void {
   const note = r.warnings.join('; ');
-  const rows: ResultRow[] = [
-    {
+  out.push({
+    portfolio_id: r.portfolio_id,
+    period: r.period,
+    start_date: r.start_date,
+    end_date: r.end_date,
+    metric,
+    value: r.cumulative_return,
+    method: r.method,
+    status: r.status,
+    note,
+  });
+  if (r.annualized) {
+    out.push({
       portfolio_id: r.portfolio_id,
       period: r.period,
       start_date: r.start_date,
       end_date: r.end_date,
-      metric,
-      value: r.cumulative_return,
+      metric: metric === 'twr' ? 'twr_annualized' : 'mwr_annualized',
+      value: r.annualized_return,
       method: r.method,
       status: r.status,
       note,
-    },
-  ];
-  if (r.annualized) {
-    rows.push({ ...rows[0]!, metric: `${metric}_annualized`, value: r.annualized_return });
+    });
   }
-  return rows;
 }
 
 function clip(s: ReturnSeries, lo: number, hi: number): ReturnSeries {
@@ -94,61 +102,71 @@ function notesFor(key: RiskMetricKey, warnings: string[]): string {
 /** Output position of each risk metric (the issue's key order). */
 const RISK_ORDER = new Map(RISK_METRIC_KEYS.map((k, i) => [k as string, i]));
 
+/** Risk rows in the issue's key order (a stable sort: rows of one key keep their order). */
+function byRiskOrder(a: ResultRow, b: ResultRow): number {
+  return RISK_ORDER.get(a.metric)! - RISK_ORDER.get(b.metric)!;
+}
+
 /**
- * Risk rows for each period: the metrics of the portfolio's own returns inside the period
- * (base, end], daily sub-period returns or their calendar-month linking, with the benchmark and
- * risk-free series clipped to the same window (and linked to months likewise).
+ * Risk rows of one period, in `keys` order: the metrics of the portfolio's own returns inside the
+ * period (base, end], daily sub-period returns or their calendar-month linking, with the benchmark
+ * and risk-free series clipped to the same window (and linked to months likewise).
  */
-function riskRows(p: PortfolioData, opts: ComputeOptions, ctx: ComputeContext, twrRows: PeriodResult[] | null, daily: DailyTwr | null): ResultRow[] {
+function riskRowsOf(
+  p: PortfolioData,
+  opts: ComputeOptions,
+  ctx: ComputeContext,
+  keys: readonly RiskMetricKey[],
+  spec: PeriodSpec,
+  twr: PeriodResult | null,
+  daily: DailyTwr | null,
+): ResultRow[] {
+  const out: ResultRow[] = [];
   const dates = p.valuations.dates;
-  const method = `risk-${opts.riskFrequency}`;
-  const rows: ResultRow[] = [];
   const n = dates.length;
   const end = opts.asOf ?? dates[n - 1];
-  for (const spec of opts.periods) {
-    const w = end === undefined ? null : resolvePeriod(spec, end, dates);
-    const startDate = w ? formatIsoDate(w.start) : '';
-    const endDate = w ? formatIsoDate(w.end) : '';
-    const emit = (status: ResultRow['status'], note: string, values?: Record<RiskMetricKey, number | null>, warnings: string[] = []) => {
-      for (const key of opts.risk) {
-        const v = values ? values[key] : null;
-        rows.push({
-          portfolio_id: p.portfolioId,
-          period: spec.label,
-          start_date: startDate,
-          end_date: endDate,
-          metric: key,
-          value: v,
-          method,
-          status: values ? (v === null ? 'not_computable' : 'ok') : status,
-          note: values ? notesFor(key, warnings) : note,
-        });
-      }
-    };
-    if (!w || w.status !== 'ok' || !daily) {
-      emit(w?.status ?? 'no_data', w ? `period ${w.status}` : 'the portfolio has no valuations');
-      continue;
+  const w = end === undefined ? null : resolvePeriod(spec, end, dates);
+  const startDate = w ? formatIsoDate(w.start) : '';
+  const endDate = w ? formatIsoDate(w.end) : '';
+  const method = `risk-${opts.riskFrequency}`;
+  const emit = (status: ResultRow['status'], note: string, values?: Record<RiskMetricKey, number | null>, warnings: string[] = []) => {
+    for (const key of keys) {
+      const v = values ? values[key] : null;
+      out.push({
+        portfolio_id: p.portfolioId,
+        period: spec.label,
+        start_date: startDate,
+        end_date: endDate,
+        metric: key,
+        value: v,
+        method,
+        status: values ? (v === null ? 'not_computable' : 'ok') : status,
+        note: values ? notesFor(key, warnings) : note,
+      });
     }
-    const bIdx = lastIndexAtOrBefore(dates, w.base!);
-    const eIdx = lastIndexAtOrBefore(dates, w.endValuation!);
-    if (daily.problem !== null || daily.invalid.some((i) => i > bIdx && i <= eIdx)) {
-      const twrNote = twrRows?.find((r) => r.period === spec.label)?.warnings.join('; ');
-      emit('invalid_input', daily.problem ?? twrNote ?? 'a sub-period in the window has no valid return');
-      continue;
-    }
-    let series: ReturnSeries = { seriesId: p.portfolioId, dates: dates.subarray(bIdx + 1, eIdx + 1), returns: daily.returns.subarray(bIdx + 1, eIdx + 1) };
-    let benchmark = ctx.benchmark ? clip(ctx.benchmark, dates[bIdx]!, dates[eIdx]!) : undefined;
-    let riskFree = ctx.riskFree ? clip(ctx.riskFree, dates[bIdx]!, dates[eIdx]!) : undefined;
-    if (opts.riskFrequency === 'monthly') {
-      series = monthlyReturns(series);
-      benchmark = benchmark && monthlyReturns(benchmark);
-      riskFree = riskFree && monthlyReturns(riskFree);
-    }
-    const scale = opts.scale ?? (opts.riskFrequency === 'monthly' ? 12 : undefined);
-    const res = riskMetrics({ series, benchmark, riskFree }, { scale, mar: opts.mar, confidence: opts.confidence, rf: opts.rf, only: opts.risk, episodes: false });
-    emit('ok', '', res.metrics, res.warnings);
+  };
+  if (!w || w.status !== 'ok' || !daily) {
+    emit(w?.status ?? 'no_data', w ? `period ${w.status}` : 'the portfolio has no valuations');
+    return out;
   }
-  return rows;
+  const bIdx = lastIndexAtOrBefore(dates, w.base!);
+  const eIdx = lastIndexAtOrBefore(dates, w.endValuation!);
+  if (daily.problem !== null || daily.invalid.some((i) => i > bIdx && i <= eIdx)) {
+    emit('invalid_input', daily.problem ?? twr?.warnings.join('; ') ?? 'a sub-period in the window has no valid return');
+    return out;
+  }
+  let series: ReturnSeries = { seriesId: p.portfolioId, dates: dates.subarray(bIdx + 1, eIdx + 1), returns: daily.returns.subarray(bIdx + 1, eIdx + 1) };
+  let benchmark = ctx.benchmark ? clip(ctx.benchmark, dates[bIdx]!, dates[eIdx]!) : undefined;
+  let riskFree = ctx.riskFree ? clip(ctx.riskFree, dates[bIdx]!, dates[eIdx]!) : undefined;
+  if (opts.riskFrequency === 'monthly') {
+    series = monthlyReturns(series);
+    benchmark = benchmark && monthlyReturns(benchmark);
+    riskFree = riskFree && monthlyReturns(riskFree);
+  }
+  const scale = opts.scale ?? (opts.riskFrequency === 'monthly' ? 12 : undefined);
+  const res = riskMetrics({ series, benchmark, riskFree }, { scale, mar: opts.mar, confidence: opts.confidence, rf: opts.rf, only: opts.risk, episodes: false });
+  emit('ok', '', res.metrics, res.warnings);
+  return out;
 }
 
 /**
@@ -172,21 +190,20 @@ export function computePortfolio(p: PortfolioData, opts: ComputeOptions, ctx: Co
     ? twrPeriodResults(p, opts.periods, opts.asOf, { method: opts.method, flowTiming: opts.flowTiming, largeFlowThreshold: opts.largeFlow, daily: daily ?? undefined })
     : null;
   const mwr = opts.mwr ? mwrPeriodResults(p, opts.periods, opts.asOf, { flowTiming: opts.flowTiming }) : null;
-  const risk = opts.risk.length > 0 ? riskRows(p, opts, ctx, twr, daily) : [];
-  // A period's risk rows: every risk row with its label, in the issue's key order (stable for ties).
-  const riskByLabel = new Map<string, ResultRow[]>();
-  for (const r of risk) {
-    const rows = riskByLabel.get(r.period);
-    if (rows) rows.push(r);
-    else riskByLabel.set(r.period, [r]);
-  }
-  for (const rows of riskByLabel.values()) rows.sort((a, b) => RISK_ORDER.get(a.metric)! - RISK_ORDER.get(b.metric)!);
+  // each period's risk rows, made in the issue's key order (a stable sort: repeated keys keep their order)
+  const riskKeys = opts.risk.length > 1 ? [...opts.risk].sort((a, b) => RISK_ORDER.get(a)! - RISK_ORDER.get(b)!) : opts.risk;
+  const risk =
+    opts.risk.length > 0
+      ? opts.periods.map((spec) => riskRowsOf(p, opts, ctx, riskKeys, spec, twr?.find((r) => r.period === spec.label) ?? null, daily))
+      : null;
   const out: ResultRow[] = [];
   opts.periods.forEach((spec, i) => {
-    if (twr) out.push(...periodRows(twr[i]!, 'twr'));
-    if (mwr) out.push(...periodRows(mwr[i]!, 'mwr'));
-    const rows = riskByLabel.get(spec.label);
-    if (rows) out.push(...rows);
+    if (twr) pushPeriodRows(out, twr[i]!, 'twr');
+    if (mwr) pushPeriodRows(out, mwr[i]!, 'mwr');
+    if (risk === null) return;
+    // the risk rows of the periods with this label (periods that share a label share their rows), in key order
+    const same = opts.periods.every((s, j) => j === i || s.label !== spec.label) ? risk[i]! : risk.filter((_, j) => opts.periods[j]!.label === spec.label).flat().sort(byRiskOrder);
+    for (const r of same) out.push(r);
   });
   return out;
 }

@@ -73,10 +73,20 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** The last texts formatIsoDate made, by epoch day modulo their number (a batch formats the same few dates for every portfolio). */
+const FORMATTED_SLOTS = 1024;
+const formattedDay = new Float64Array(FORMATTED_SLOTS).fill(NaN);
+const formattedText: string[] = new Array<string>(FORMATTED_SLOTS).fill('');
+
 /** Formats an epoch day as `YYYY-MM-DD`. */
 export function formatIsoDate(z: EpochDay): string {
+  const slot = z & (FORMATTED_SLOTS - 1);
+  if (formattedDay[slot] === z) return formattedText[slot]!;
   const { year, month, day } = civilFromDays(z);
-  return `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}`;
+  const text = `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}`;
+  formattedDay[slot] = z;
+  formattedText[slot] = text;
+  return text;
 }
 
 /** Last day of the month containing z. */

@@ -24,12 +24,19 @@ export interface ResolvedFlows {
 export function resolveFlows(flows: CashFlowSeries, defaultTiming: FlowTiming): ResolvedFlows {
   const n = flows.dates.length;
   const start = new Uint8Array(n);
-  const dflt = defaultTiming === 'start' ? 1 : 0;
-  for (let k = 0; k < n; k++) {
-    const t = flows.timing[k];
-    start[k] = t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt;
-  }
+  const dflt = defaultStartFlag(defaultTiming);
+  for (let k = 0; k < n; k++) start[k] = startFlag(flows.timing[k]!, dflt);
   return { dates: flows.dates, amounts: flows.amounts, start };
+}
+
+/** 1 for a run whose default timing is 'start', else 0: startFlag's `dflt`. */
+export function defaultStartFlag(defaultTiming: FlowTiming): number {
+  return defaultTiming === 'start' ? 1 : 0;
+}
+
+/** 1 when a flow with timing code t is a start-of-day flow, 0 when end-of-day; dflt (defaultStartFlag) for code 0. */
+export function startFlag(t: number, dflt: number): number {
+  return t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt;
 }
 
 function describeFlow(amount: number, date: EpochDay): string {
@@ -90,7 +97,7 @@ export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming)
   let slots = 0;
   const amounts = p.flows.amounts;
   const timing = p.flows.timing;
-  const dflt = defaultTiming === 'start' ? 1 : 0;
+  const dflt = defaultStartFlag(defaultTiming);
   const first = vd[0]!;
   let j = 0;
   let k = 0;
@@ -110,7 +117,7 @@ export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming)
     const k0 = k;
     for (; k < nf && fd[k]! <= day; k++) {
       const t = timing[k];
-      const isStart = fd[k] !== day ? (moved++, true) : (t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt) === 1;
+      const isStart = fd[k] !== day ? (moved++, true) : startFlag(t!, dflt) === 1;
       if (isStart) {
         nStart++;
         sStart += amounts[k]!;
@@ -125,7 +132,7 @@ export function flowsByValuationDay(p: PortfolioData, defaultTiming: FlowTiming)
       const e: number[] = [];
       for (let q = k0; q < k; q++) {
         const t = timing[q];
-        const isStart = fd[q] !== day || (t === TIMING_START ? 1 : t === TIMING_END ? 0 : dflt) === 1;
+        const isStart = fd[q] !== day || startFlag(t!, dflt) === 1;
         (isStart ? s : e).push(amounts[q]!);
       }
       if (nStart > 1) sStart = sumMoney(s);

@@ -23,7 +23,7 @@ import { dailyTwr, linkDailyTwr, movedFlowCount, type DailyTwr } from './dailyTw
 import { lastIndexAtOrBefore } from './dateIndex.js';
 import { linkedModifiedDietz, monthLastFlags } from './linkedModifiedDietz.js';
 import { modifiedDietz } from './modifiedDietz.js';
-import { flowProblem, resolveFlows, type ResolvedFlows } from './netFlows.js';
+import { defaultStartFlag, flowProblem, resolveFlows, startFlag, type ResolvedFlows } from './netFlows.js';
 import { resolvePeriod, type PeriodSpec, type PeriodWindow } from './periods.js';
 import type { ReturnOutcome } from './returnOutcome.js';
 import type { PortfolioData, ResultStatus } from './types.js';
@@ -193,9 +193,10 @@ export function mwrPeriodResults(
   const n = dates.length;
   if (n === 0 && asOf === undefined) return periods.map((s) => noValuationsRecord(p, s, 'xirr'));
   const end = asOf ?? dates[n - 1]!;
-  let flows: ResolvedFlows | null = null;
   let problem: string | null | undefined;
   const v = p.valuations.values;
+  const flows = p.flows;
+  const dflt = defaultStartFlag(opts.flowTiming);
   return periods.map((spec) => {
     const w = resolvePeriod(spec, end, dates);
     const r = baseRecord(p, w, 'xirr');
@@ -208,7 +209,6 @@ export function mwrPeriodResults(
       return r;
     };
     if (problem !== null) return fail(problem);
-    flows ??= resolveFlows(p.flows, opts.flowTiming);
     const bIdx = lastIndexAtOrBefore(dates, w.base!);
     const eIdx = lastIndexAtOrBefore(dates, w.endValuation!);
     const vb = v[bIdx]!;
@@ -217,14 +217,18 @@ export function mwrPeriodResults(
     if (!(ve >= 0)) return fail(`negative value ${ve} on ${formatIsoDate(dates[eIdx]!)} (end of the period)`);
     const lo = lastIndexAtOrBefore(flows.dates, dates[bIdx]!) + 1;
     const hi = lastIndexAtOrBefore(flows.dates, dates[eIdx]!);
-    const cfDates: number[] = [dates[bIdx]!];
-    const cfAmounts: number[] = [-vb];
+    // the base value, the flows, the end value (arrays made at their size, not grown)
+    const m = Math.max(0, hi - lo + 1) + 2;
+    const cfDates = new Array<number>(m);
+    const cfAmounts = new Array<number>(m);
+    cfDates[0] = dates[bIdx]!;
+    cfAmounts[0] = -vb;
     for (let k = lo; k <= hi; k++) {
-      cfDates.push(flows.dates[k]! - flows.start[k]!);
-      cfAmounts.push(-flows.amounts[k]!);
+      cfDates[k - lo + 1] = flows.dates[k]! - startFlag(flows.timing[k]!, dflt);
+      cfAmounts[k - lo + 1] = -flows.amounts[k]!;
     }
-    cfDates.push(dates[eIdx]!);
-    cfAmounts.push(ve);
+    cfDates[m - 1] = dates[eIdx]!;
+    cfAmounts[m - 1] = ve;
     const x = xirr(cfDates, cfAmounts);
     if (x.status !== 'ok' || x.rate === null) {
       r.status = x.status;
