@@ -47,48 +47,51 @@ export function xirr(dates: ArrayLike<number>, amounts: ArrayLike<number>): Xirr
   const n = Math.min(dates.length, amounts.length);
   // Date order (stable), then net per date, dropping zero nets. Input already in date order (the
   // usual case) is read as it is.
-  let order: number[] | null = null;
+  let sortedDates = dates;
+  let sortedAmounts = amounts;
   for (let k = 1; k < n; k++) {
     if (dates[k]! < dates[k - 1]!) {
-      order = Array.from({ length: n }, (_, i) => i);
+      const order = Array.from({ length: n }, (_, i) => i);
       order.sort((x, y) => dates[x]! - dates[y]! || x - y);
+      sortedDates = order.map((i) => dates[i]!);
+      sortedAmounts = order.map((i) => amounts[i]!);
       break;
     }
   }
-  const ds: number[] = [];
-  const as: number[] = [];
+  // plain arrays (small typed arrays would each cost an off-heap allocation), made at their
+  // largest size and cut to the dates kept (pushing costs more)
+  const ds = new Array<number>(n);
+  const as = new Array<number>(n);
+  let m = 0;
   let scale = 0;
   for (let k = 0; k < n; ) {
-    const day = dates[order === null ? k : order[k]!]!;
+    const day = sortedDates[k]!;
     let net = 0;
-    for (; k < n; k++) {
-      const i = order === null ? k : order[k]!;
-      if (dates[i]! !== day) break;
-      net += amounts[i]!;
-    }
+    for (; k < n && sortedDates[k] === day; k++) net += sortedAmounts[k]!;
     if (!Number.isFinite(net) || !Number.isInteger(day)) {
       return { status: 'no_solution', rate: null, message: 'a cash flow amount or date is not a finite number' };
     }
     if (net !== 0) {
-      ds.push(day);
-      as.push(net);
+      ds[m] = day;
+      as[m] = net;
+      m++;
       scale = Math.max(scale, Math.abs(net));
     }
   }
-  const m = ds.length;
-  let changes = 0;
-  for (let k = 1; k < m; k++) if (as[k]! > 0 !== as[k - 1]! > 0) changes++;
-  if (m < 2 || changes === 0) {
+  ds.length = m;
+  as.length = m;
+  let k1 = 1; // the first sign change, if any
+  while (k1 < m && as[k1]! > 0 === as[k1 - 1]! > 0) k1++;
+  if (m < 2 || k1 === m) {
     return { status: 'no_solution', rate: null, message: 'no rate: the cash flows do not include both a payment and a receipt' };
   }
   const d0 = ds[0]!;
   const span = ds[m - 1]! - d0;
-  // plain arrays: small typed arrays would each cost an off-heap allocation
-  const tau: number[] = [];
-  const a: number[] = [];
+  const tau = new Array<number>(m);
+  const a = new Array<number>(m);
   for (let k = 0; k < m; k++) {
-    tau.push((ds[k]! - d0) / span);
-    a.push(as[k]! / scale);
+    tau[k] = (ds[k]! - d0) / span;
+    a[k] = as[k]! / scale;
   }
   const g = (s: number): number => {
     let sum = 0;
@@ -219,7 +222,10 @@ function ambiguous(rates: number[], more: boolean): XirrResult {
   };
 }
 
-/** Sign changes (zeros skipped) in the partial sums of a, taken forwards (dir 1) or backwards (-1). */
+/**
+ * Sign changes (zeros skipped) in the partial sums of a, taken forwards (dir 1) or backwards (-1),
+ * counted up to 2 (the caller asks only whether there is at most one).
+ */
 function partialSumSignChanges(a: number[], dir: 1 | -1): number {
   let sum = 0;
   let last = 0;
@@ -228,7 +234,7 @@ function partialSumSignChanges(a: number[], dir: 1 | -1): number {
     sum += a[dir === 1 ? k : a.length - 1 - k]!;
     const sg = Math.sign(sum);
     if (sg === 0) continue;
-    if (last !== 0 && sg !== last) changes++;
+    if (last !== 0 && sg !== last && ++changes === 2) return changes;
     last = sg;
   }
   return changes;

@@ -1,11 +1,12 @@
 /**
  * The return engine's shortcuts give the very same float64 values as the plain computations they
  * replace: daily TWR's branch-free link of all-valid portfolios, the net flows per valuation day
- * found by strides.
+ * found by strides, XIRR's netting into arrays made at their size.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dailyTwr } from '../../src/engine/dailyTwr.js';
+import { xirr } from '../../src/engine/xirr.js';
 import { flowProblem, flowsByValuationDay } from '../../src/engine/netFlows.js';
 import { sumMoney } from '../../src/engine/money.js';
 import { TIMING_END, TIMING_START } from '../../src/engine/types.js';
@@ -135,5 +136,37 @@ describe('dailyTwr', () => {
     const d = dailyTwr(p, 'end');
     expect(d.movedAt).toEqual([1]);
     expect(d.movedCum).toEqual([2]);
+  });
+});
+
+describe('xirr', () => {
+  /** Stable date order, then one amount per date (summed from 0 in that order), zero nets left out. */
+  function netted(dates: number[], amounts: number[]): [number[], number[]] {
+    const order = dates.map((_, i) => i).sort((x, y) => dates[x]! - dates[y]! || x - y);
+    const ds: number[] = [];
+    const as: number[] = [];
+    for (let k = 0; k < order.length; ) {
+      const day = dates[order[k]!]!;
+      let net = 0;
+      for (; k < order.length && dates[order[k]!] === day; k++) net += amounts[order[k]!]!;
+      if (net !== 0) {
+        ds.push(day);
+        as.push(net);
+      }
+    }
+    return [ds, as];
+  }
+
+  it('nets and orders the cash flows as the netted, ordered list would give', () => {
+    const flow = fc.tuple(fc.integer({ min: 0, max: 800 }), fc.oneof(fc.integer({ min: -2000, max: 2000 }).map((x) => x / 4), fc.constantFrom(0, -0)));
+    fc.assert(
+      fc.property(fc.array(flow, { minLength: 1, maxLength: 14 }), (flows) => {
+        const dates = flows.map(([d]) => 19000 + d);
+        const amounts = flows.map(([, a]) => a);
+        const [ds, as] = netted(dates, amounts);
+        expect(xirr(dates, amounts)).toEqual(xirr(ds, as));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
