@@ -202,6 +202,18 @@ describe('one-pass and in-place forms', () => {
       }),
       { numRuns: 500 },
     );
+    // long series (the small-gap count is taken in blocks and may stop early either way), about
+    // half the gaps small so that the count's outcome is close
+    const mixed = fc.array(fc.oneof(fc.constantFrom(1, 3, 4), fc.constantFrom(5, 7, 30)), { minLength: 60, maxLength: 400 });
+    fc.assert(
+      fc.property(mixed, fc.integer({ min: -20000, max: 20000 }), (gaps, start) => {
+        const dates = new Int32Array(gaps.length + 1);
+        dates[0] = start;
+        gaps.forEach((g, i) => (dates[i + 1] = dates[i]! + g));
+        expect(detectScale(dates)).toBe(scaleBySort(dates));
+      }),
+      { numRuns: 500 },
+    );
     // even counts whose middle gaps straddle a threshold: (4 + 5) / 2 = 4.5 is weekly, (3 + 5) / 2 daily
     expect(detectScale(Int32Array.from([0, 4, 9]))).toBe(52);
     expect(detectScale(Int32Array.from([0, 3, 8]))).toBe(252);
@@ -275,6 +287,24 @@ describe('riskMetrics reuses a series for its zero-shifted copies', () => {
         expect(shortcut.warnings).toEqual(explicitMar.warnings);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('a lone series with NaN (or infinite) returns gives the metrics of its rows without NaN', () => {
+    const withGaps = fc.array(fc.oneof({ weight: 12, arbitrary: fc.double({ min: -0.05, max: 0.05, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity) }), { minLength: 2, maxLength: 80 });
+    fc.assert(
+      fc.property(withGaps, (r) => {
+        const all = { seriesId: 'A', dates: dates(r.length), returns: Float64Array.from(r) };
+        const keep = r.map((v, i) => i).filter((i) => !Number.isNaN(r[i]!));
+        const clean = { seriesId: 'A', dates: Int32Array.from(keep, (i) => all.dates[i]!), returns: Float64Array.from(keep, (i) => r[i]!) };
+        const only = ['annualized_volatility', 'sharpe_ratio', 'sortino_ratio', 'max_drawdown', 'skewness'] as const;
+        const got = riskMetrics({ series: all }, { scale: 252, only, episodes: false });
+        const want = riskMetrics({ series: clean }, { scale: 252, only, episodes: false });
+        expect(got.observations).toBe(want.observations);
+        for (const k of only) expect(same(got.metrics[k] ?? NaN, want.metrics[k] ?? NaN)).toBe(true);
+        expect(got.warnings).toEqual(want.warnings);
+      }),
+      { numRuns: 300 },
     );
   });
 
