@@ -20,11 +20,10 @@
 // sources (DIR/src and DIR/package.json,
 // e.g. from `git archive HEAD src package.json | tar -x -C DIR`) and times it in alternation with the
 // working tree's, pass by pass, so both see the same machine load.
-import { build } from 'esbuild';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { BENCH_FLAGS, bundleSources, runOptions } from './bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name, dflt) => {
@@ -44,23 +43,7 @@ export { computeOptionsOf } from './src/commands/run.ts';
 export { resolveRunConfig } from './src/config.ts';
 export { loadPortfoliosFast } from './src/storage/csv/fastLoad.ts';
 `;
-// Bundled inside the repository (node_modules/.cache) so that the bundle's package imports resolve.
-async function bundle(dir, tag) {
-  const outfile = path.join(root, 'node_modules/.cache', `perfcalc-engine-probe-${process.pid}-${tag}.mjs`);
-  await build({
-    stdin: { contents: entry, resolveDir: dir, loader: 'ts', sourcefile: 'probe-entry.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-  });
-  const mod = await import(pathToFileURL(outfile).href);
-  fs.unlinkSync(outfile);
-  return mod;
-}
+const bundle = (dir, tag) => bundleSources(dir, tag, entry);
 const m = await bundle(root, 'current');
 // --baseline DIR: another copy of the sources (e.g. `git archive HEAD src package.json | tar -x -C DIR`), timed in alternation
 const BASELINE = arg('baseline');
@@ -75,25 +58,9 @@ const load = await m.loadPortfoliosFast({ valuations, cashFlows });
 const portfolios = [...load.portfolios.values()].slice(0, N);
 console.log(`loaded ${load.portfolios.size} portfolios in ${((performance.now() - t0) / 1000).toFixed(1)} s; timing the first ${portfolios.length}`);
 
-async function optionsOf(flags) {
-  const r = await m.resolveRunConfig({
-    flags: { valuations, cashFlows, cache: false, ...flags },
-    env: {},
-    cwd: root,
-    home: os.tmpdir(),
-    readFile: () => Promise.reject(Object.assign(new Error('none'), { code: 'ENOENT' })),
-  });
-  return m.computeOptionsOf(r.config);
-}
-
 const configs = {
-  bench: await optionsOf({
-    flowTiming: 'start',
-    periods: 'ITD',
-    metrics: 'twr,mwr,annualized_volatility,sharpe_ratio,sortino_ratio,max_drawdown',
-    riskFrequency: 'daily',
-  }),
-  default: await optionsOf({ flowTiming: 'start' }),
+  bench: await runOptions(m, valuations, cashFlows, BENCH_FLAGS),
+  default: await runOptions(m, valuations, cashFlows, { flowTiming: 'start' }),
 };
 
 const exact = (v) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : JSON.stringify(v));

@@ -8,15 +8,13 @@
 // Loads every portfolio of bench/data/valuations-<size>-s20261122.csv (+ cash flows) once with the working tree's
 // loadPortfoliosFast, builds the options with the CLI's resolveRunConfig + computeOptionsOf (bench: the nightly
 // bench's flags; default: --flow-timing start, every default period and metric), and bundles computePortfolio from
-// both trees (esbuild, as engine.mjs does). It first checks that A and B give the same rows, every field, values
+// both trees (bundle.mjs). It first checks that A and B give the same rows, every field, values
 // compared bit for bit (-0 told apart), then runs two untimed warm-up passes of each and `rounds` timed rounds, each
 // one pass of A and one of B over all portfolios (the order swapped every round: A B, B A, ...). Prints the median
 // process CPU time (user + system) and wall time per 1,000 portfolios of each, and B / A of the medians.
-import { build } from 'esbuild';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { BENCH_FLAGS, bundleSources, runOptions } from './bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name, dflt) => {
@@ -28,26 +26,7 @@ const SIZE = arg('size', '1000');
 const ROUNDS = Number(arg('rounds', 7));
 const CONFIG = arg('config', 'bench');
 
-async function bundle(dir, tag, contents) {
-  // written inside the repository so that the bundle's package imports resolve
-  const outfile = path.join(root, 'node_modules/.cache', `perfcalc-engine-speed-${process.pid}-${tag}.mjs`);
-  await build({
-    stdin: { contents, resolveDir: dir, loader: 'ts', sourcefile: `${tag}-entry.ts` },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-  });
-  try {
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    fs.unlinkSync(outfile);
-  }
-}
-const tools = await bundle(
+const tools = await bundleSources(
   root,
   'tools',
   `export { computeOptionsOf } from './src/commands/run.ts';
@@ -56,26 +35,15 @@ export { loadPortfoliosFast } from './src/storage/csv/fastLoad.ts';`,
 );
 const engineEntry = `export { computePortfolio } from './src/batch/computePortfolio.ts';`;
 const variants = [
-  ['A', (await bundle(BASELINE, 'baseline', engineEntry)).computePortfolio],
-  ['B', (await bundle(root, 'current', engineEntry)).computePortfolio],
+  ['A', (await bundleSources(BASELINE, 'baseline', engineEntry)).computePortfolio],
+  ['B', (await bundleSources(root, 'current', engineEntry)).computePortfolio],
 ];
 
 const data = path.join(root, 'bench/data');
 const valuations = path.join(data, `valuations-${SIZE}-s20261122.csv`);
 const cashFlows = path.join(data, `cash_flows-${SIZE}-s20261122.csv`);
 const portfolios = [...(await tools.loadPortfoliosFast({ valuations, cashFlows })).portfolios.values()];
-const flags = {
-  bench: { flowTiming: 'start', periods: 'ITD', metrics: 'twr,mwr,annualized_volatility,sharpe_ratio,sortino_ratio,max_drawdown', riskFrequency: 'daily' },
-  default: { flowTiming: 'start' },
-}[CONFIG];
-const config = await tools.resolveRunConfig({
-  flags: { valuations, cashFlows, cache: false, ...flags },
-  env: {},
-  cwd: root,
-  home: os.tmpdir(),
-  readFile: () => Promise.reject(Object.assign(new Error('none'), { code: 'ENOENT' })),
-});
-const opts = tools.computeOptionsOf(config.config);
+const opts = await runOptions(tools, valuations, cashFlows, { bench: BENCH_FLAGS, default: { flowTiming: 'start' } }[CONFIG]);
 const ctx = {};
 
 // same rows from A and B, every field, numbers bit for bit

@@ -21,7 +21,7 @@ import { mean } from './mean.js';
 import { quantileType7 } from './quantileType7.js';
 import { sampleCovariance } from './sampleCovariance.js';
 import { sampleSd } from './sampleSd.js';
-import { sumAndDownside, type SumAndDownside } from './sumAndDownside.js';
+import { sumAndDownside, type SumAndDownside } from './downsideDeviation.js';
 import type { ReturnSeries } from './types.js';
 import { upDownRatios } from './upDownRatios.js';
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accurateGrowth, accurateSum, cumulativeGrowth } from '../../src/engine/accurateSum.js';
 import { detectScale } from '../../src/engine/detectScale.js';
-import { downsideDeviation, downsideDeviationByBranch } from '../../src/engine/downsideDeviation.js';
+import { downsideDeviation, downsideDeviationByBranch, sumAndDownside } from '../../src/engine/downsideDeviation.js';
 import { drawdowns } from '../../src/engine/drawdowns.js';
 import { maxDrawdown, maxDrawdownByCandidates, maxDrawdownSequential } from '../../src/engine/maxDrawdown.js';
 import { endOfMonth } from '../../src/engine/calendarDate.js';
@@ -16,7 +16,7 @@ import { monthlyReturns } from '../../src/engine/monthlyReturns.js';
 import { sampleCovariance } from '../../src/engine/sampleCovariance.js';
 import { sampleSd } from '../../src/engine/sampleSd.js';
 import { riskMetrics, RISK_METRIC_KEYS } from '../../src/engine/riskMetrics.js';
-import { sumAndDownside } from '../../src/engine/sumAndDownside.js';
+
 import { alignSeries } from '../../src/engine/alignSeries.js';
 
 /** Daily-like returns: mostly small, with an occasional large gain or loss (never below -100%). */
