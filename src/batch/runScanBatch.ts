@@ -44,21 +44,23 @@ export async function runScanBatch(
     if (warm) return warm;
   }
   const files = input.cashFlows !== undefined ? [input.valuations, input.cashFlows] : [input.valuations];
-  // the cash flows are read while the workers start (they wait for them before scanning)
+  // The cash flows are read once the workers have been created (they start scanning meanwhile and
+  // hold what they find until the flows come).
   let expected = 0;
-  const packedFlows = (input.cashFlows !== undefined ? readCashFlowsFast(input.cashFlows) : Promise.resolve(new Map())).then((flows) => {
-    // the flow columns in shared memory: every worker reads the one copy (~20 MB each for the bench's 1.15 million flows)
-    const packed = packFlows(flows, { shared: true });
-    expected = packed.ids.length;
-    return packed;
-  });
-  packedFlows.catch(() => undefined); // a scan that ends early (not grouped) leaves the error to the whole-file loader
-  const taskOptions: Promise<ScanTaskOptions> = packedFlows.then((packed) => ({
+  let packedFlows: Promise<PackedFlows> | undefined;
+  const readFlows = (): Promise<PackedFlows> =>
+    (packedFlows ??= (input.cashFlows !== undefined ? readCashFlowsFast(input.cashFlows, { shared: true, sync: true }) : Promise.resolve(new Map())).then((flows) => {
+      // the flow columns in shared memory: every worker reads the one copy (~20 MB each for the bench's 1.15 million flows)
+      const packed = packFlows(flows, { shared: true });
+      expected = packed.ids.length;
+      return packed;
+    }));
+  const taskOptions = async (): Promise<ScanTaskOptions> => ({
     batch: { runId: opts.runId, compute: opts.compute, context: opts.context, cache: opts.cache },
-    flows: packed,
+    flows: await readFlows(),
     files,
     wantsDaily,
-  }));
+  });
   // Results are held until the scan says the file was grouped: a file that is not must leave no trace.
   // each result's rows with the per-run columns, made (and prepared by the sinks) as it arrives
   const results: Array<{ r: ScanTaskResult; rows?: RunResultRow[] }> = [];
@@ -81,7 +83,7 @@ export async function runScanBatch(
     },
   });
   if (!scan.grouped) return undefined;
-  const packed = await packedFlows;
+  const packed = await readFlows();
 
   results.sort((a, b) => compareIds(a.r.id, b.r.id));
   const seen = new Set(results.map((x) => x.r.id));

@@ -46,7 +46,9 @@ export interface GroupedScanOptions {
   /**
    * Passed to init and handleGroup in every worker (structured-cloned). A promise is awaited while
    * the workers start (their module loading overlaps the work behind it), then posted to them; a
-   * rejection fails the scan with its error.
+   * function is called once the workers have been created (so that main-thread work it starts
+   * does not hold back their creation) and its promise treated so. A rejection fails the scan
+   * with its error.
    */
   taskOptions?: unknown;
   /** Called on the main thread with each group's result, in arrival order (not file order). */
@@ -212,7 +214,7 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
         ? opts.taskModule
         : pathToFileURL(resolve(opts.taskModule)).href;
   const n = ranges.length;
-  const later = opts.taskOptions instanceof Promise;
+  const later = opts.taskOptions instanceof Promise || typeof opts.taskOptions === 'function';
   const workers: Worker[] = [];
   const firstLines: Array<number | undefined> = new Array(n).fill(undefined);
   const lineCounts: Array<number | undefined> = new Array(n).fill(undefined);
@@ -316,7 +318,8 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
     passBases();
     if (!later) opts.onStarted?.();
     else {
-      (opts.taskOptions as Promise<unknown>).then(
+      const options = opts.taskOptions;
+      (typeof options === 'function' ? Promise.resolve().then(options as () => unknown) : (options as Promise<unknown>)).then(
         (taskOptions) => {
           if (settled) return;
           for (const w of workers) w.postMessage({ type: 'options', taskOptions });

@@ -357,8 +357,8 @@ async function rawFlows(read: () => Promise<Map<string, CashFlowBuild> | undefin
 }
 
 /** Builds after packFlows and unpackFlows (the scan workers' copy). */
-function repacked(m: Map<string, CashFlowBuild>): Map<string, CashFlowBuild> {
-  const packed = structuredClone(packFlows(m));
+function repacked(m: Map<string, CashFlowBuild>, shared = false): Map<string, CashFlowBuild> {
+  const packed = structuredClone(packFlows(m, { shared }));
   const exact = new Map(packed.exact);
   return new Map(packed.ids.map((id, k) => [id, unpackFlows(packed, k, exact)]));
 }
@@ -397,6 +397,9 @@ describe('fast cash-flows reader: raw builds', () => {
         expect(fast).toEqual(slow);
         const m = await readCashFlowsPlain(c).catch(() => undefined);
         if (m !== undefined) expect(await rawFlows(async () => repacked(m))).toEqual(slow);
+        // read into shared columns and packed without a copy where the file is grouped
+        const ms = await readCashFlowsPlain(c, chunkBytes, { shared: true }).catch(() => undefined);
+        if (ms !== undefined) expect(await rawFlows(async () => repacked(ms, true))).toEqual(slow);
       }),
       { numRuns: 200 },
     );
@@ -442,6 +445,26 @@ describe('fast cash-flows reader: raw builds', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('packFlows({ shared: true }) keeps the shared columns of a grouped file as they are, and copies an ungrouped one', async () => {
+    // enough rows that the reader keeps its columns rather than a trimmed copy (it reserves a row per 32 bytes, at least 1,024, and trims below 3/4 full)
+    const rows = Array.from({ length: 999 }, (_, i) => `P${Math.floor(i / 333) + 1},2024-01-${String((i % 28) + 1).padStart(2, '0')},${i + 0.5}`);
+    const grouped = await csvFile('g.csv', `portfolio_id,date,amount\n${rows.join('\n')}\n`);
+    const m = (await readCashFlowsPlain(grouped, undefined, { shared: true }))!;
+    const packed = packFlows(m, { shared: true });
+    expect(packed.dates.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(packed.dates.buffer).toBe(m.get('P1')!.dates.view().buffer);
+    expect(packed.amounts.buffer).toBe(m.get('P3')!.amounts.view().buffer);
+    expect(packed.amounts.slice(331, 335)).toEqual(new Float64Array([331.5, 332.5, 333.5, 334.5]));
+    expect([...packed.starts]).toEqual([0, 333, 666, 999]);
+    expect(await rawFlows(async () => repacked(m, true))).toEqual(await rawFlows(() => readCashFlowsCsv(grouped)));
+    const mixed = await csvFile('u.csv', 'portfolio_id,date,amount\nP1,2024-01-02,1.5\nP2,2024-01-02,-3\nP1,2024-01-03,2\n');
+    const mu = (await readCashFlowsPlain(mixed, undefined, { shared: true }))!;
+    const pu = packFlows(mu, { shared: true });
+    expect(pu.amounts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([...pu.amounts]).toEqual([1.5, 2, -3]);
+    expect(await rawFlows(async () => repacked(mu, true))).toEqual(await rawFlows(() => readCashFlowsCsv(mixed)));
   });
 
   it('keeps amounts of more than 15 significant digits exact through packFlows and unpackFlows', async () => {

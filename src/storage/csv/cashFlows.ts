@@ -212,20 +212,31 @@ export interface PackedFlows {
 
 /**
  * `shared`: the typed-array columns live in SharedArrayBuffers, so that every worker thread they
- * are posted to reads the one copy (nothing may write to them after packing).
+ * are posted to reads the one copy (nothing may write to them after packing). When the builds'
+ * columns already are consecutive views of shared buffers, in order (readCashFlowsFast with
+ * `shared` on a file grouped by portfolio), those buffers are the packed columns: nothing is copied.
  */
 export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>, opts: { shared?: boolean } = {}): PackedFlows {
   const list = [...builds.values()];
   const total = list.reduce((n, b) => n + b.length, 0);
   const bytes = (n: number): ArrayBuffer | SharedArrayBuffer => (opts.shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const column = <T extends Int32Array | Float64Array | Uint8Array>(views: T[], make: (b: ArrayBuffer | SharedArrayBuffer, offset: number, length: number) => T, width: number): T => {
+    const first = views[0];
+    if (opts.shared && first !== undefined && first.buffer instanceof SharedArrayBuffer) {
+      let offset = first.byteOffset;
+      const start = offset;
+      if (views.every((v) => v.buffer === first.buffer && v.byteOffset === offset && ((offset += v.byteLength), true))) return make(first.buffer, start, total);
+    }
+    return make(bytes(total * width), 0, total);
+  };
   const packed: PackedFlows = {
     ids: list.map((b) => b.portfolioId),
     files: list.map((b) => b.file),
     starts: new Int32Array(bytes((list.length + 1) * 4)),
-    dates: new Int32Array(bytes(total * 4)),
-    amounts: new Float64Array(bytes(total * 8)),
-    timing: new Uint8Array(bytes(total)),
-    lines: new Int32Array(bytes(total * 4)),
+    dates: column(list.map((b) => b.dates.view()), (b, o, n) => new Int32Array(b, o, n), 4),
+    amounts: column(list.map((b) => b.amounts.view()), (b, o, n) => new Float64Array(b, o, n), 8),
+    timing: column(list.map((b) => b.timing.view()), (b, o, n) => new Uint8Array(b, o, n), 1),
+    lines: column(list.map((b) => b.lines.view()), (b, o, n) => new Int32Array(b, o, n), 4),
     exact: [],
     currency: list.map((b) => ({ currency: b.currency.currency, line: b.currency.line, file: b.currency.file })),
     problems: list.map((b) => ({ problems: b.problems.problems, total: b.problems.total })),
@@ -233,10 +244,14 @@ export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>, opts: { sh
   let at = 0;
   list.forEach((b, k) => {
     packed.starts[k] = at;
-    packed.dates.set(b.dates.view(), at);
-    packed.amounts.set(b.amounts.view(), at);
-    packed.timing.set(b.timing.view(), at);
-    packed.lines.set(b.lines.view(), at);
+    // nothing to copy into a column that is the builds' own shared buffer
+    const put = <T extends Int32Array | Float64Array | Uint8Array>(to: T, from: T): void => {
+      if (to.buffer !== from.buffer) to.set(from, at);
+    };
+    put(packed.dates, b.dates.view());
+    put(packed.amounts, b.amounts.view());
+    put(packed.timing, b.timing.view());
+    put(packed.lines, b.lines.view());
     for (const [i, m] of b.exact) packed.exact.push([at + i, m.toString()]);
     at += b.length;
   });

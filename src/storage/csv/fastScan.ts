@@ -20,6 +20,7 @@
  * empty lines before the header, a header without data rows, an unreadable file. Callers then
  * read the whole file with csv-parse, so every message stays the csv-parse path's.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { daysFromCivil, daysInMonth } from '../../engine/calendarDate.js';
 
@@ -631,14 +632,20 @@ export async function scanFileRange(
   scanner: PlainScanner,
   onChunk?: () => Promise<void>,
   chunkBytes = CHUNK_BYTES,
+  opts: { sync?: boolean } = {},
 ): Promise<boolean> {
   const size = Math.max(16, Math.min(chunkBytes, end - start));
   let buf: Buffer = Buffer.allocUnsafe(size);
   let spare: Buffer | undefined;
   let carry = 0;
   let pos = start;
+  // `sync`: each read on this thread (readSync), not a round trip through the thread pool, whose
+  // threads wait for a core while worker threads keep both busy (the main thread's cash-flows read
+  // took ~0.25 s that way at the start of a scan, ~0.12 s with synchronous reads)
   const read = (into: Buffer, at: number): Promise<number> =>
-    fh.read(into, at, Math.min(into.length - at, end - pos), pos).then((r) => r.bytesRead);
+    opts.sync
+      ? Promise.resolve(readSync(fh.fd, into, at, Math.min(into.length - at, end - pos), pos))
+      : fh.read(into, at, Math.min(into.length - at, end - pos), pos).then((r) => r.bytesRead);
   let pending: Promise<number> | undefined = pos < end ? read(buf, 0) : undefined;
   try {
     while (pending !== undefined) {
