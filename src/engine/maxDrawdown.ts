@@ -12,10 +12,10 @@ import { drawdowns } from './drawdowns.js';
  * cycles a period), yet only two of its values matter: the wealth at the deepest point and at the
  * peak before it. A plain float64 running product finds them (its relative error after t periods
  * is below (t + 2) 2^-53, so every other period's drawdown is provably shallower, or the method
- * gives up), and those two wealths are then computed in double-double as three interleaved
- * products over thirds of the range (independent chains the processor overlaps), with error
- * bounds showing that they round to the same float64 as the sequential chain (W_t is then the
- * correctly rounded exact product for both). Whenever a step cannot be proved (several periods
+ * gives up), and those two wealths are then computed to some 2^-80 as three interleaved
+ * compensated products over thirds of the range (independent chains the processor overlaps),
+ * with error bounds showing that they round to the same float64 as the sequential chain (W_t is
+ * then the correctly rounded exact product for both). Whenever a step cannot be proved (several periods
  * within rounding of the deepest point or of its peak, no drawdown, values near the float64
  * range, a product within rounding of a rounding boundary), the sequential chain runs instead.
  */
@@ -108,9 +108,11 @@ export function maxDrawdownByCandidates(returns: ArrayLike<number>): number | un
   if (candCount !== 1 || candPeak === -2 || !(minRatio * troughSlack * troughSlack < 1)) return undefined;
   const t = candIdx;
   const p = candPeak;
-  // n + 4 steps of at most 3 2^-106 each for the sequential chain and for the lanes, plus the
-  // combinations (a few 2^-106 each): a generous 8n + 400 ulps of ulps
-  const errRel = (8 * n + 400) * TWO_POW_M106;
+  // relative error bounds, in units of 2^-106: n + 4 steps of at most 3 each for the sequential
+  // chain; for the compensated lanes of growthDoubleDouble (p + 1 and t - p factors, at most n
+  // together) and the product of their two results, n^2 + 20n + 100 and a few more. One bound
+  // for both, generously: n^2 + 32n + 400.
+  const errRel = (n * n + 32 * n + 400) * TWO_POW_M106;
   const dd = [1, 0];
   let wPeak = 1; // the starting wealth, unless the peak is a period
   if (p >= 0) {
@@ -149,89 +151,92 @@ function roundedIfClear(hi: number, lo: number, errRel: number): number | undefi
 }
 
 /**
- * prod (1 + values[i]) over from <= i < to in double-double, into out[0] + out[1]: three
- * independent chains over consecutive thirds of the range (the last also takes the remainder),
- * each step cumulativeGrowth's, multiplied together at the end. Relative error below
- * (3 (to - from) + 20) 2^-106. A step's renormalisation s = ph + b is Fast2Sum's (lo = b - (s - ph))
- * where cumulativeGrowth has TwoSum: |b| is some 2^-52 of |ph| at most, so both give the exact
- * rounding error, the same lo. (Three lanes, not four: V8 keeps three lanes' state and temporaries
- * in registers, and four spill to the stack, which made four the slower.)
+ * prod (1 + values[i]) over from <= i < to, into out[0] + out[1] (a normalised double-double):
+ * three independent chains over consecutive thirds of the range (the last also takes the
+ * remainder), multiplied together at the end. Each chain is a compensated product (Graillat's
+ * CompProd): the plain float64 product p, and c, the running sum of each step's exact rounding
+ * error (Dekker's TwoProduct) carried forward by the later factors, c = c x g + err; p + c is
+ * within gamma_m gamma_2m (about 2 m^2 2^-106, relative) of the exact product of m factors. So the
+ * result is within (to - from)^2 + 20 (to - from) + 100 units of 2^-106 (relative) of the exact
+ * product, with fewer operations a factor than a double-double step. Every product here is a
+ * ratio of two of the candidate pass's wealths, inside [1e-200, 1e200]: no overflow or underflow.
+ * (Three chains, not four: V8 keeps three chains' state and temporaries in registers, and four
+ * spill to the stack, which made four the slower.)
  */
 function growthDoubleDouble(values: ArrayLike<number>, from: number, to: number, out: number[]): void {
   const k = Math.max(0, Math.floor((to - from) / 3));
-  let h0 = 1;
-  let l0 = 0;
-  let h1 = 1;
-  let l1 = 0;
-  let h2 = 1;
-  let l2 = 0;
+  let p0 = 1;
+  let c0 = 0;
+  let p1 = 1;
+  let c1 = 0;
+  let p2 = 1;
+  let c2 = 0;
   const end = from + k;
   const k2 = 2 * k;
   for (let i = from; i < end; i++) {
-    // three copies of one step (split hi and g, exact product error, renormalise), for three lanes
+    // three copies of one step (split p and g, exact product error, carry the errors forward)
     {
       const g = 1 + (values[i] as number);
-      const ph = h0 * g;
-      let t = SPLITTER * h0;
-      const ah = t - (t - h0);
-      const al = h0 - ah;
+      const ph = p0 * g;
+      let t = SPLITTER * p0;
+      const ah = t - (t - p0);
+      const al = p0 - ah;
       t = SPLITTER * g;
       const bh = t - (t - g);
       const bl = g - bh;
-      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-      const b = pl + l0 * g;
-      const s = ph + b;
-      l0 = b - (s - ph);
-      h0 = s;
+      c0 = c0 * g + (ah * bh - ph + ah * bl + al * bh + al * bl);
+      p0 = ph;
     }
     {
       const g = 1 + (values[i + k] as number);
-      const ph = h1 * g;
-      let t = SPLITTER * h1;
-      const ah = t - (t - h1);
-      const al = h1 - ah;
+      const ph = p1 * g;
+      let t = SPLITTER * p1;
+      const ah = t - (t - p1);
+      const al = p1 - ah;
       t = SPLITTER * g;
       const bh = t - (t - g);
       const bl = g - bh;
-      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-      const b = pl + l1 * g;
-      const s = ph + b;
-      l1 = b - (s - ph);
-      h1 = s;
+      c1 = c1 * g + (ah * bh - ph + ah * bl + al * bh + al * bl);
+      p1 = ph;
     }
     {
       const g = 1 + (values[i + k2] as number);
-      const ph = h2 * g;
-      let t = SPLITTER * h2;
-      const ah = t - (t - h2);
-      const al = h2 - ah;
+      const ph = p2 * g;
+      let t = SPLITTER * p2;
+      const ah = t - (t - p2);
+      const al = p2 - ah;
       t = SPLITTER * g;
       const bh = t - (t - g);
       const bl = g - bh;
-      const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-      const b = pl + l2 * g;
-      const s = ph + b;
-      l2 = b - (s - ph);
-      h2 = s;
+      c2 = c2 * g + (ah * bh - ph + ah * bl + al * bh + al * bl);
+      p2 = ph;
     }
   }
   for (let i = from + 3 * k; i < to; i++) {
     const g = 1 + (values[i] as number);
-    const ph = h2 * g;
-    let t = SPLITTER * h2;
-    const ah = t - (t - h2);
-    const al = h2 - ah;
+    const ph = p2 * g;
+    let t = SPLITTER * p2;
+    const ah = t - (t - p2);
+    const al = p2 - ah;
     t = SPLITTER * g;
     const bh = t - (t - g);
     const bl = g - bh;
-    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
-    const b = pl + l2 * g;
-    const s = ph + b;
-    l2 = b - (s - ph);
-    h2 = s;
+    c2 = c2 * g + (ah * bh - ph + ah * bl + al * bh + al * bl);
+    p2 = ph;
   }
+  // each chain as a normalised double-double (p + c exactly), then their product
+  const [h0, l0] = twoSum(p0, c0);
+  const [h1, l1] = twoSum(p1, c1);
+  const [h2, l2] = twoSum(p2, c2);
   mulDoubleDouble(h0, l0, h1, l1, out);
   mulDoubleDouble(out[0] as number, out[1] as number, h2, l2, out);
+}
+
+/** Knuth's TwoSum: [fl(a + b), the exact rounding error]. */
+function twoSum(a: number, b: number): [number, number] {
+  const s = a + b;
+  const bb = s - a;
+  return [s, a - (s - bb) + (b - bb)];
 }
 
 /** (ah + al)(bh + bl) in double-double into out[0] + out[1] (Dekker's product; relative error a few 2^-106). */
