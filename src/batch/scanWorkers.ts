@@ -79,7 +79,7 @@ export type GroupedScanResult =
   | { grouped: false; reason: NotGroupedReason };
 
 type WorkerMessage =
-  | { type: 'result'; portfolioId: string; result: unknown }
+  | { type: 'results'; results: Array<{ portfolioId: string; result: unknown }> }
   | { type: 'lines'; lines: number }
   | { type: 'done'; ids: string[]; groups: number; rows: number; warning?: string }
   | { type: 'not-grouped'; reason: NotGroupedReason }
@@ -279,9 +279,12 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
       w.on('message', (m: WorkerMessage) => {
         if (settled) return;
         switch (m.type) {
-          case 'result':
+          case 'results':
             try {
-              opts.onResult(m.result, m.portfolioId);
+              for (const r of m.results) {
+                if (settled) break;
+                opts.onResult(r.result, r.portfolioId);
+              }
             } catch (err) {
               fail(err as Error);
             }
