@@ -90,7 +90,6 @@ const INDEX_ENTRY = 56;
 const FOOT = 48;
 const WRITE_BUFFER = 512 * 1024;
 
-const KEY_RE = /^[0-9a-f]{64}$/;
 const PACK_RE = /^[0-9a-z]+-\d+-\d+-[0-9a-f]{12}\.pack$/;
 const PACK_TEMP_RE = /^\.[0-9a-z]+-\d+-\d+-[0-9a-f]{12}\.pack\.tmp$/;
 const LOCK = '.compact.lock';
@@ -215,7 +214,17 @@ export function cacheKey(parts: { inputDigest: string; options: unknown; engineV
 }
 
 function assertKey(key: string): void {
-  if (!KEY_RE.test(key)) throw new TypeError(`cache key must be 64 lower-case hex digits, got '${key}'`);
+  if (!isKey(key)) throw new TypeError(`cache key must be 64 lower-case hex digits, got '${key}'`);
+}
+
+/** Whether key is 64 lower-case hex digits (/^[0-9a-f]{64}$/), by a loop over the code units: twice per portfolio on the batch's hot path, where the regex cost ~3 us. */
+function isKey(key: string): boolean {
+  if (key.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = key.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 function isCode(err: unknown, ...codes: string[]): boolean {

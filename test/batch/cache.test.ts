@@ -154,6 +154,9 @@ describe('get and put', () => {
   it('rejects keys that are not 64 hex digits and values that are not JSON', async () => {
     expect(() => cache.get('../../etc/passwd', T0)).toThrow("cache key must be 64 lower-case hex digits, got '../../etc/passwd'");
     await expect(cache.put(K1.toUpperCase(), R1, T0)).rejects.toThrow(/64 lower-case hex/);
+    for (const bad of [K1.slice(1), `${K1}0`, `${K1.slice(0, 63)}g`, `/${K1.slice(1)}`, `${K1.slice(0, 63)}:`, `${K1.slice(0, 63)}\``]) {
+      expect(() => cache.get(bad, T0)).toThrow(/64 lower-case hex/);
+    }
     expect(() => (cache as ResultCache<unknown>).putSync(K1, undefined, T0)).toThrow('cache value must be a JSON value');
     expect(cache.flush().published).toBe(0);
   });
