@@ -81,3 +81,40 @@ describe('files sink prepare', () => {
     expect(texts[0]).toContain('r,B,ITD,2024-01-01,2024-12-31,mwr,0.5,daily,ok,');
   });
 });
+
+describe('writeFileAtomic with chunks', () => {
+  it('writes thousands of chunks in order, the same bytes as their concatenation', async () => {
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeFileAtomic } = await import('../../src/output/atomicWrite.js');
+    const chunks = Array.from({ length: 3001 }, (_, i) => Buffer.from(`${i},${'x'.repeat(i % 17)}\n`));
+    const path = join(await mkdtemp(join(tmpdir(), 'perfcalc-chunks-')), 'out.csv');
+    await writeFileAtomic(path, chunks);
+    expect((await readFile(path)).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('finishes short gathered writes with plain writes', async () => {
+    const { writeChunks } = await import('../../src/output/atomicWrite.js');
+    const file = Buffer.alloc(64);
+    let end = 0;
+    // a file handle whose gathered writes stop after at most 5 bytes, and whose plain writes after 3
+    const fh = {
+      async writev(bufs: Uint8Array[], position: number) {
+        const all = Buffer.concat(bufs).subarray(0, 5);
+        all.copy(file, position);
+        end = Math.max(end, position + all.length);
+        return { bytesWritten: all.length, buffers: bufs };
+      },
+      async write(buf: Uint8Array, offset: number, length: number, position: number) {
+        const part = Buffer.from(buf).subarray(offset, offset + Math.min(length, 3));
+        part.copy(file, position);
+        end = Math.max(end, position + part.length);
+        return { bytesWritten: part.length, buffer: buf };
+      },
+    };
+    const chunks = ['ab', 'cdefgh', '', 'ijklmnop', 'q'].map((t) => Buffer.from(t));
+    await writeChunks(fh as never, chunks);
+    expect(file.subarray(0, end).toString()).toBe('abcdefghijklmnopq');
+  });
+});

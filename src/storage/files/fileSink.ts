@@ -43,7 +43,7 @@ const formatted = new WeakMap<readonly RunResultRow[], Buffer>();
 
 /**
  * resultsCsvLines' bytes, remembered for the array: the files sink formats a portfolio's rows
- * when they are prepared (while the scan workers run) and at the end only concatenates bytes
+ * when they are prepared (while the scan workers run) and at the end only writes the pieces
  * (joining 10,000 strings built by concatenation made V8 flatten each one then: ~0.06 s).
  */
 function resultsCsvBytes(rows: readonly RunResultRow[]): Buffer {
@@ -128,7 +128,7 @@ export async function writeRunFiles(
   const results: string[] = [];
   for (const f of formats) {
     const path = join(outDir, `results.${f}`);
-    const text = f === 'csv' ? Buffer.concat([Buffer.from(`${RESULT_COLUMNS.join(',')}\n`), ...data.groups.map(resultsCsvBytes)]) : `${JSON.stringify(data.groups.flat())}\n`;
+    const text = f === 'csv' ? [Buffer.from(`${RESULT_COLUMNS.join(',')}\n`), ...data.groups.map(resultsCsvBytes)] : `${JSON.stringify(data.groups.flat())}\n`;
     await writeFileAtomic(path, text);
     results.push(path);
   }
