@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunResultRow } from '../../src/batch/runBatch.js';
-import { resultsCsv, resultsCsvReference } from '../../src/storage/files/fileSink.js';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeChunks, writeFileAtomic } from '../../src/output/atomicWrite.js';
+import { openFileSink, resultsCsv, resultsCsvReference, writeRunFiles } from '../../src/storage/files/fileSink.js';
 
 const text = fc.oneof(
   fc.string(),
@@ -37,10 +41,6 @@ describe('resultsCsv', () => {
 
 describe('writeRunFiles', () => {
   it('removes the temp files a killed earlier writer left, not a live writer\'s or unrelated ones', async () => {
-    const { mkdtemp, readdir, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { writeRunFiles } = await import('../../src/storage/files/fileSink.js');
     const dir = await mkdtemp(join(tmpdir(), 'perfcalc-sink-'));
     // pid 2^22 + 1 is above Linux's pid_max limit (2^22), so no process has it
     const dead = `.results.csv.${2 ** 22 + 1}.0123456789ab.tmp`;
@@ -54,10 +54,6 @@ describe('writeRunFiles', () => {
 
 describe('files sink prepare', () => {
   it('prepared rows write the same bytes, and rows only prepared leave no trace', async () => {
-    const { mkdtemp, readFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { openFileSink } = await import('../../src/storage/files/fileSink.js');
     const mk = (id: string, metric: string, value: number | null): RunResultRow => ({
       run_id: 'r', portfolio_id: id, period: 'ITD', start_date: '2024-01-01', end_date: '2024-12-31', metric, value,
       method: 'daily', status: value === null ? 'insufficient_history' : 'ok', note: value === null ? 'short, "very"' : '', input_digest: 'ab', perfcalc_version: '0.1.0',
@@ -84,10 +80,6 @@ describe('files sink prepare', () => {
 
 describe('writeFileAtomic with chunks', () => {
   it('writes thousands of chunks in order, the same bytes as their concatenation', async () => {
-    const { mkdtemp, readFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { writeFileAtomic } = await import('../../src/output/atomicWrite.js');
     const chunks = Array.from({ length: 3001 }, (_, i) => Buffer.from(`${i},${'x'.repeat(i % 17)}\n`));
     const path = join(await mkdtemp(join(tmpdir(), 'perfcalc-chunks-')), 'out.csv');
     await writeFileAtomic(path, chunks);
@@ -95,7 +87,6 @@ describe('writeFileAtomic with chunks', () => {
   });
 
   it('finishes short gathered writes with plain writes', async () => {
-    const { writeChunks } = await import('../../src/output/atomicWrite.js');
     const file = Buffer.alloc(64);
     let end = 0;
     // a file handle whose gathered writes stop after at most 5 bytes, and whose plain writes after 3
