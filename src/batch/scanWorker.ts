@@ -111,6 +111,8 @@ async function main(): Promise<void> {
     if (import.meta.url.endsWith('.ts')) await registerSourceHooks();
     const { scanValuationGroups } = await import('../storage/csv/fastGroups.js');
     const task = (await import(input.taskModule)) as TaskModule;
+    // no module is being evaluated from here on: the main thread may terminate this thread (see scanWorkers.ts)
+    port.postMessage({ type: 'loaded' });
     if (typeof task.handleGroup !== 'function') throw new Error(`${input.taskModule} does not export handleGroup`);
     // The scan starts before the task options (the run's cash flows, read on the main thread)
     // arrive: groups scanned meanwhile wait in `backlog` (each owns its arrays), up to
@@ -188,4 +190,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Not a top-level await: this module's own evaluation ends here, so that a terminate() after the
+// last message cannot meet it finishing (see scanWorkers.ts).
+void main();

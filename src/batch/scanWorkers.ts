@@ -79,6 +79,7 @@ export type GroupedScanResult =
   | { grouped: false; reason: NotGroupedReason };
 
 type WorkerMessage =
+  | { type: 'loaded' }
   | { type: 'results'; results: Array<{ portfolioId: string; result: unknown }> }
   | { type: 'lines'; lines: number }
   | { type: 'done'; ids: string[]; groups: number; rows: number; warning?: string }
@@ -226,8 +227,19 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
 
   return await new Promise<GroupedScanResult>((resolve, reject) => {
     let settled = false;
+    // A worker is terminated only once its modules are loaded ('loaded', or 'error'/'done', which
+    // come after): terminating a thread while V8 is still evaluating an ES module graph with a
+    // top-level await (the task module's digest.ts) can abort the whole process (seen with Node
+    // 22.23: "Check failed: (location_) != nullptr" in SourceTextModule::AsyncModuleExecutionFulfilled,
+    // SIGTRAP, about 1 run in 100 of a scan that finds the file not grouped on its first block).
+    const loaded: boolean[] = new Array(n).fill(false);
+    const stopWanted: boolean[] = new Array(n).fill(false);
+    const stop = (k: number): void => {
+      if (loaded[k]) void workers[k]?.terminate();
+      else stopWanted[k] = true;
+    };
     const stopAll = (): void => {
-      for (const w of workers) void w.terminate();
+      for (let k = 0; k < workers.length; k++) stop(k);
     };
     const fail = (err: Error): void => {
       if (settled) return;
@@ -277,6 +289,10 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
       workers.push(w);
       let done = false;
       w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'loaded' || m.type === 'error' || m.type === 'done') {
+          loaded[k] = true;
+          if (stopWanted[k]) void w.terminate();
+        }
         if (settled) return;
         switch (m.type) {
           case 'results':
@@ -299,7 +315,7 @@ export async function runGroupedScan(opts: GroupedScanOptions): Promise<GroupedS
             ids[k] = m.ids;
             groups += m.groups;
             rows += m.rows;
-            void w.terminate();
+            stop(k);
             if (++finished === n) finish();
             break;
           case 'not-grouped':

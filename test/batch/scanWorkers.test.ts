@@ -3,6 +3,7 @@
  * points (a portfolio whose rows straddle a split point is handled once, whole), absolute line
  * numbers in every range, and non-grouped files reported.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/errors.js';
 import { runGroupedScan } from '../../src/batch/scanWorkers.js';
@@ -118,6 +119,28 @@ describe('runGroupedScan', () => {
     const path = await csvFile('v.csv', lines.join('\n') + '\n');
     expect((await run(path, 1)).outcome).toEqual({ grouped: false, reason: 'not-grouped' });
     expect((await run(path, 2)).outcome).toEqual({ grouped: false, reason: 'not-grouped' });
+  });
+
+  it('terminates a worker only once its modules are loaded, when another finds the file not grouped at once', async () => {
+    // P0 reappears in the first range; the second range's worker is still in its task module's
+    // top-level await when the first reports it (terminating then could abort the process)
+    const lines = ['portfolio_id,date,market_value', 'P0,2024-02-01,1', 'P1,2024-02-01,1', 'P0,2024-02-02,1'];
+    for (let p = 2; p < 40; p++) lines.push(`P${p},2024-02-01,1`);
+    const path = await csvFile('v.csv', lines.join('\n') + '\n');
+    const marker = `${path}.loaded`;
+    await writeFile(marker, '');
+    const before = process.env.PERFCALC_TEST_MARKER;
+    process.env.PERFCALC_TEST_MARKER = marker;
+    try {
+      const outcome = await runGroupedScan({ path, workers: 2, taskModule: new URL('./slowTask.ts', import.meta.url), onResult: () => undefined });
+      expect(outcome).toEqual({ grouped: false, reason: 'not-grouped' });
+    } finally {
+      if (before === undefined) delete process.env.PERFCALC_TEST_MARKER;
+      else process.env.PERFCALC_TEST_MARKER = before;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // both workers finished evaluating their task module before they were terminated
+    expect((await readFile(marker, 'utf8')).trim().split('\n')).toHaveLength(2);
   });
 
   it('reports files the plain scan does not take', async () => {
