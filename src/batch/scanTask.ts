@@ -51,6 +51,11 @@ export function init(o: ScanTaskOptions): Context {
   };
 }
 
+/** Only a failed portfolio's result quotes lines of the input (its problems); rows never do. */
+export function linesMatter(r: ScanTaskResult): boolean {
+  return !r.ok;
+}
+
 /** Called once by the worker after its last group: publishes the cache entries it wrote; a warning if it could not. */
 export function finish(_o: ScanTaskOptions, ctx: Context): string | undefined {
   const flushed = ctx.env.cache?.flush();

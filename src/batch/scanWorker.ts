@@ -5,8 +5,10 @@
  *
  * Line numbers: the worker of the first range knows its first line; the others learn theirs
  * (a `base` message) once every earlier range has reported its line count. Until then a group
- * whose result could name a line (it has problems, or a currency whose line a cross-file check
- * may quote) is not handled but re-scanned, with absolute lines, when the base is known.
+ * whose result could name a line is re-scanned, with absolute lines, when the base is known: a
+ * group with problems is not handled at all; a group with a currency (whose line a cross-file
+ * check may quote) is handled, and re-scanned only when the task's `linesMatter(result)` says
+ * the result names a line (a task without `linesMatter` gets every such group re-scanned).
  *
  * The scan begins at once; the groups it finds before the task options (the cash flows) have
  * arrived are held, up to BACKLOG_BYTES, and handled when they come.
@@ -35,6 +37,7 @@ interface TaskModule {
   init?: (taskOptions: unknown) => unknown;
   handleGroup: (group: unknown, taskOptions: unknown, context: unknown) => unknown;
   finish?: (taskOptions: unknown, context: unknown) => unknown;
+  linesMatter?: (result: unknown) => boolean;
 }
 
 /** Rows scanned ahead while the task options are on their way: at most this many bytes of them (8-byte value + 4-byte date a row); 24 MB cost ~40 MB of peak RSS here (freed blocks stay with the allocator), for ~20-40 ms. */
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
       port.postMessage({ type: 'results', results: outbox });
       outbox = [];
     };
+    const pending: Array<{ start: number; end: number; relLine: number }> = [];
     const backlog: GroupLike[] = [];
     let backlogBytes = 0;
     const drainBacklog = async (): Promise<void> => {
@@ -140,13 +144,16 @@ async function main(): Promise<void> {
         const g = backlog.shift()!;
         backlogBytes -= g.rows * ROW_BYTES;
         const result = await task.handleGroup(g, input.taskOptions, context);
+        if (!g.linesKnown && g.currency !== undefined && task.linesMatter!(result)) {
+          pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
+          continue;
+        }
         outbox.push({ portfolioId: g.portfolioId, result });
         if (outbox.length >= RESULTS_PER_MESSAGE) sendResults();
       }
     };
-    const pending: Array<{ start: number; end: number; relLine: number }> = [];
     const handle = async (g: GroupLike): Promise<void> => {
-      if (!g.linesKnown && (g.problemTotal > 0 || g.currency !== undefined)) {
+      if (!g.linesKnown && (g.problemTotal > 0 || (g.currency !== undefined && task.linesMatter === undefined))) {
         pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
         return;
       }

@@ -34,6 +34,12 @@ export interface GroupTaskModule {
   handleGroup(group: import('../storage/csv/fastGroups.js').ValuationGroup, taskOptions: unknown, context: unknown): unknown;
   /** Called once after the worker's last group (before it reports done); a string it returns is passed to onWarning. */
   finish?(taskOptions: unknown, context: unknown): unknown;
+  /**
+   * Whether a result may quote a line number of the group (its error messages do). Without it,
+   * a group with a currency in a range whose first line is not known yet is re-scanned later
+   * instead of handled (see scanWorker.ts).
+   */
+  linesMatter?(result: unknown): boolean;
 }
 
 export interface GroupedScanOptions {

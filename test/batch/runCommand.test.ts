@@ -249,7 +249,9 @@ describe('perfcalc run: worker-thread scan of large valuations files', () => {
     const bad = lines.findIndex((l) => l.startsWith('P-002,2024-05-01'));
     lines[bad] = 'P-002,2024-05-01,-10.00,USD';
     await writeFile(join(dir, 'v.csv'), `${lines.join('\n')}\n`);
-    const flows = `${(await readFile(F, 'utf8')).trimEnd()}\nP-404,2025-01-15,100.00,USD,end,contribution\n`;
+    // P-404 has flows only; P-009 (in the second worker's range) has its flows in another currency, an error quoting
+    // the line of its valuations' currency: handled before that range's first line is known, then re-scanned
+    const flows = `${(await readFile(F, 'utf8')).trimEnd().replace(/^(P-009,[^,]*,[^,]*),USD,/gm, '$1,EUR,')}\nP-404,2025-01-15,100.00,USD,end,contribution\n`;
     await writeFile(join(dir, 'f.csv'), flows);
     const [header, ...rows] = lines;
     await writeFile(join(dir, 'shuffled.csv'), shuffled(`${[header, ...rows].join('\n')}\n`, 5));
@@ -266,6 +268,8 @@ describe('perfcalc run: worker-thread scan of large valuations files', () => {
       if (name !== 'errors.csv') expect(await readFile(join(dir, 'fallback', name), 'utf8')).toBe(expected);
     }
     const errors = await readFile(join(dir, 'scan2', 'errors.csv'), 'utf8');
+    const p009 = lines.findIndex((l) => l.startsWith('P-009,')) + 1;
+    expect(errors).toContain(`portfolio 'P-009' has mixed currencies: ""EUR"" here, ""USD"" on ${join(dir, 'v.csv')}:${p009}`);
     expect(errors).toContain(`P-002,load,"`);
     expect(errors).toContain(`v.csv:${bad + 1}: column 'market_value': ""-10.00"" is not positive`);
     expect(errors).toContain("portfolio 'P-404' has cash flows but no valuations");
