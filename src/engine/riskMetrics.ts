@@ -68,11 +68,6 @@ export type RiskMetricKey = (typeof RISK_METRIC_KEYS)[number];
 /** Every key null, in output order: the starting point of each result's metrics. */
 const NO_METRICS = Object.freeze(Object.fromEntries(RISK_METRIC_KEYS.map((k) => [k, null])) as Record<RiskMetricKey, number | null>);
 
-/** Keys whose figures take mean(a) or the downside deviation (riskMetrics sums a series on its own before its window then). */
-const MEAN_METRIC_KEYS: readonly RiskMetricKey[] = [
-  'annualized_volatility', 'sharpe_ratio', 'sharpe_ratio_geometric', 'downside_deviation', 'sortino_ratio', 'skewness', 'kurtosis',
-];
-
 /** Keys that need a benchmark (null without one). */
 export const BENCHMARK_METRIC_KEYS: readonly RiskMetricKey[] = [
   'beta', 'alpha', 'jensen_alpha', 'treynor_ratio', 'active_premium', 'tracking_error', 'information_ratio',
@@ -129,21 +124,7 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   if (opts.scale !== undefined && !(Number.isFinite(opts.scale) && opts.scale > 0)) throw new RangeError('scale must be a positive number');
   if (opts.rf !== undefined && !(Number.isFinite(opts.rf) && opts.rf > -1)) throw new RangeError('rf must be a finite annual rate above -1');
 
-  const only = opts.only ? new Set<RiskMetricKey>(opts.only) : null;
-  const want = (...keys: RiskMetricKey[]): boolean => only === null || keys.some((k) => only.has(k));
-  // accurateSum(a) for mean(a), and downsideDeviation(a, MAR) from the same pass when it is wanted
-  const wantDownside = want('downside_deviation', 'sortino_ratio');
-  const sumsOf = (values: Float64Array): SumAndDownside =>
-    wantDownside ? sumAndDownside(values, mar) : { sum: accurateSum(values), downside: NaN };
-  // A series on its own is its window as it is unless it has a NaN. When the metrics need its sum,
-  // that pass is taken first and tells: a NaN makes the sum NaN (an infinity may too; alignSeries
-  // then looks value by value).
-  let sumsA: SumAndDownside | undefined;
-  if (input.benchmark === undefined && input.riskFree === undefined && want(...MEAN_METRIC_KEYS)) {
-    sumsA = sumsOf(input.series.returns);
-    if (Number.isNaN(sumsA.sum)) sumsA = undefined;
-  }
-  const w = sumsA !== undefined ? { dates: input.series.dates, series: input.series.returns } : alignSeries(input.series, input.benchmark, input.riskFree);
+  const w = alignSeries(input.series, input.benchmark, input.riskFree);
   const n = w.series.length;
   const s = opts.scale ?? detectScale(w.dates);
   const warnings: string[] = [];
@@ -166,6 +147,9 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   }
   if (n < s) warnings.push(`only ${n} observations, fewer than the scale ${s}: annualised figures extrapolate`);
 
+  const only = opts.only ? new Set<RiskMetricKey>(opts.only) : null;
+  const want = (...keys: RiskMetricKey[]): boolean => only === null || keys.some((k) => only.has(k));
+
   const set = (key: RiskMetricKey, value: number, reason: string): void => {
     if (only !== null && !only.has(key)) return;
     if (Number.isFinite(value)) metrics[key] = value === 0 ? 0 : value; // no -0 in output
@@ -187,7 +171,10 @@ export function riskMetrics(input: RiskInput, opts: RiskOptions): RiskResult {
   let sdA: number | undefined;
   let meanX: number | undefined;
   let sdX: number | undefined;
-  const sumsOfA = (): SumAndDownside => (sumsA ??= sumsOf(a));
+  // accurateSum(a) for mean(a), and downsideDeviation(a, MAR) from the same pass when it is wanted
+  const wantDownside = want('downside_deviation', 'sortino_ratio');
+  let sumsA: SumAndDownside | undefined;
+  const sumsOfA = (): SumAndDownside => (sumsA ??= wantDownside ? sumAndDownside(a, mar) : { sum: accurateSum(a), downside: NaN });
   const meanOfA = (): number => (meanA ??= mean(a, sumsOfA().sum));
   const sdOfA = (): number => (sdA ??= sampleSd(a, meanOfA()));
   const meanOfX = (): number => (x === a ? meanOfA() : (meanX ??= mean(x)));
