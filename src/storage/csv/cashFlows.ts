@@ -14,7 +14,7 @@ import { Money, sumExact, toFloat } from '../../engine/money.js';
 import { TIMING_DEFAULT, TIMING_END, TIMING_START, type CashFlowSeries } from '../../engine/types.js';
 import { ProblemCollector, type InputProblem } from '../../errors.js';
 import { CurrencyTracker, dateField, moneyField, significantDigits, type FieldSite } from './fieldParsers.js';
-import { ascendingOrder, float64Column, int32Column, uint8Column } from './growable.js';
+import { ascendingOrder, columnBuffer, float64Column, int32Column, uint8Column } from './growable.js';
 import { PROBLEM_LIMIT, readCsvTable, resolveColumns, type RowSink, type TableContext } from './csvTable.js';
 import { builderFor } from './valuations.js';
 
@@ -219,10 +219,11 @@ export interface PackedFlows {
 export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>, opts: { shared?: boolean } = {}): PackedFlows {
   const list = [...builds.values()];
   const total = list.reduce((n, b) => n + b.length, 0);
-  const bytes = (n: number): ArrayBuffer | SharedArrayBuffer => (opts.shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const shared = opts.shared === true;
+  const bytes = (n: number): ArrayBuffer | SharedArrayBuffer => columnBuffer(n, shared);
   const column = <T extends Int32Array | Float64Array | Uint8Array>(views: T[], make: (b: ArrayBuffer | SharedArrayBuffer, offset: number, length: number) => T, width: number): T => {
     const first = views[0];
-    if (opts.shared && first !== undefined && first.buffer instanceof SharedArrayBuffer) {
+    if (shared && first !== undefined && first.buffer instanceof SharedArrayBuffer) {
       let offset = first.byteOffset;
       const start = offset;
       if (views.every((v) => v.buffer === first.buffer && v.byteOffset === offset && ((offset += v.byteLength), true))) return make(first.buffer, start, total);
@@ -241,17 +242,17 @@ export function packFlows(builds: ReadonlyMap<string, CashFlowBuild>, opts: { sh
     currency: list.map((b) => ({ currency: b.currency.currency, line: b.currency.line, file: b.currency.file })),
     problems: list.map((b) => ({ problems: b.problems.problems, total: b.problems.total })),
   };
+  // nothing to copy into a column that is the builds' own shared buffer
+  const put = <T extends Int32Array | Float64Array | Uint8Array>(to: T, from: T, at: number): void => {
+    if (to.buffer !== from.buffer) to.set(from, at);
+  };
   let at = 0;
   list.forEach((b, k) => {
     packed.starts[k] = at;
-    // nothing to copy into a column that is the builds' own shared buffer
-    const put = <T extends Int32Array | Float64Array | Uint8Array>(to: T, from: T): void => {
-      if (to.buffer !== from.buffer) to.set(from, at);
-    };
-    put(packed.dates, b.dates.view());
-    put(packed.amounts, b.amounts.view());
-    put(packed.timing, b.timing.view());
-    put(packed.lines, b.lines.view());
+    put(packed.dates, b.dates.view(), at);
+    put(packed.amounts, b.amounts.view(), at);
+    put(packed.timing, b.timing.view(), at);
+    put(packed.lines, b.lines.view(), at);
     for (const [i, m] of b.exact) packed.exact.push([at + i, m.toString()]);
     at += b.length;
   });

@@ -27,6 +27,7 @@ import {
   type PlainRowSink,
   type ValuationRunTarget,
 } from './fastScan.js';
+import { columnBuffer } from './growable.js';
 import { loadPortfolios, type LoadOptions, type PortfolioLoad } from './loadPortfolios.js';
 import { builderFor, readValuationsCsv, ValuationBuilder, type ValuationBuild } from './valuations.js';
 
@@ -296,7 +297,7 @@ class FlowRows {
   }
 
   private bytes(n: number): ArrayBuffer | SharedArrayBuffer {
-    return this.shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n);
+    return columnBuffer(n, this.shared);
   }
 
   /** Doubles the capacity, keeping rows [0, length). */

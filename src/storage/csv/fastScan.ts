@@ -639,9 +639,9 @@ export async function scanFileRange(
   let spare: Buffer | undefined;
   let carry = 0;
   let pos = start;
-  // `sync`: each read on this thread (readSync), not a round trip through the thread pool, whose
-  // threads wait for a core while worker threads keep both busy (the main thread's cash-flows read
-  // took ~0.25 s that way at the start of a scan, ~0.12 s with synchronous reads)
+  // `sync`: each read on this thread (readSync) instead of a round trip through the thread pool,
+  // for a caller with nothing else to do meanwhile (the scan's cash-flows read; in A/B runs of the
+  // bench the two ways took the same time within the noise)
   const read = (into: Buffer, at: number): Promise<number> =>
     opts.sync
       ? Promise.resolve(readSync(fh.fd, into, at, Math.min(into.length - at, end - pos), pos))

@@ -73,6 +73,14 @@ export class GrowableColumn<T extends TypedArray> {
   }
 }
 
+/**
+ * The bytes behind typed-array columns that may be posted to worker threads: a SharedArrayBuffer
+ * when `shared` (every thread reads the one copy), else an ArrayBuffer.
+ */
+export function columnBuffer(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
 export const int32Column = (capacity?: number): GrowableColumn<Int32Array> => new GrowableColumn(Int32Array, capacity);
 export const float64Column = (capacity?: number): GrowableColumn<Float64Array> =>
   new GrowableColumn(Float64Array, capacity);
