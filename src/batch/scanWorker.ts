@@ -136,6 +136,10 @@ async function main(): Promise<void> {
       outbox = [];
     };
     const pending: Array<{ start: number; end: number; relLine: number }> = [];
+    // a group to scan again once its range's first line is known
+    const holdBack = (g: GroupLike): void => {
+      pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
+    };
     const backlog: GroupLike[] = [];
     let backlogBytes = 0;
     const drainBacklog = async (): Promise<void> => {
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
         backlogBytes -= g.rows * ROW_BYTES;
         const result = await task.handleGroup(g, input.taskOptions, context);
         if (!g.linesKnown && g.currency !== undefined && task.linesMatter!(result)) {
-          pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
+          holdBack(g);
           continue;
         }
         outbox.push({ portfolioId: g.portfolioId, result });
@@ -154,7 +158,7 @@ async function main(): Promise<void> {
     };
     const handle = async (g: GroupLike): Promise<void> => {
       if (!g.linesKnown && (g.problemTotal > 0 || (g.currency !== undefined && task.linesMatter === undefined))) {
-        pending.push({ start: g.byteStart, end: g.byteEnd, relLine: g.firstLine });
+        holdBack(g);
         return;
       }
       backlog.push(g);
